@@ -1,0 +1,50 @@
+"""Demo content for ``make portal``.
+
+Owns: the demo sysadmin and the list of demo loaders. Each later module
+(search, schemas, harvesters) registers what it can show by appending a
+loader to ``LOADERS``; a loader must be idempotent because ``make portal``
+runs it on every start.
+
+Must not touch: the services or the configuration file (``runtime``).
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Callable
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+#: Idempotent callables that load a piece of demo content; each returns a
+#: short German/English line describing what it did.
+LOADERS: list[Callable[[], str]] = []
+
+
+def _site_context() -> dict[str, object]:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"], "ignore_auth": True}
+
+
+def ensure_admin() -> tuple[str, str | None]:
+    """Create the demo sysadmin once; return its name and new password.
+
+    The password is returned only when the user is created, so that it is
+    printed exactly once and stored nowhere but as CKAN's hash.
+    """
+    name = tk.config.get("ckanext.vernetztestadt.demo.admin_name")
+    if model.User.get(name):
+        return name, None
+    password = secrets.token_urlsafe(12)
+    tk.get_action("user_create")(_site_context(), {
+        "name": name, "email": f"{name}@example.invalid", "password": password,
+        "fullname": "Demo-Administrator",
+    })
+    user = model.User.get(name)
+    assert user is not None
+    user.sysadmin = True
+    model.repo.commit()
+    return name, password
+
+
+def load() -> list[str]:
+    return [loader() for loader in LOADERS]

@@ -1,0 +1,22 @@
+"""Template helpers of the extension (``h.vernetztestadt_*``).
+
+Owns: small read-only values templates need. Must not query the database or
+the search index; pages get their data from actions.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import ckan.plugins.toolkit as tk
+
+
+def city_name() -> str:
+    return tk.config.get("ckanext.vernetztestadt.city_name")
+
+
+def default_ags() -> str:
+    return tk.config.get("ckanext.vernetztestadt.default_ags")
+
+
+def get_helpers() -> dict[str, Callable[..., Any]]:
+    return {"vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags}

@@ -1,0 +1,46 @@
+"""Finding the files the package ships: dataset/table schemas, harvest sources.
+
+Owns: the location of ``schemas/`` and ``harvesters/`` at run time. They are
+subpackages of this package in the wheel (``setup.py`` maps the top-level
+folders there), so they are found through ``importlib.resources``, never via
+the source tree.
+
+Must not touch: the files' content or meaning (schemas, harvest modules do).
+"""
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+SCHEMAS_PACKAGE = "ckanext.vernetztestadt.schemas"
+HARVESTERS_PACKAGE = "ckanext.vernetztestadt.harvesters"
+
+
+def schemas_dir() -> Traversable:
+    return resources.files(SCHEMAS_PACKAGE)
+
+
+def table_schemas_dir() -> Traversable:
+    return schemas_dir().joinpath("tables")
+
+
+def harvesters_dir() -> Traversable:
+    return resources.files(HARVESTERS_PACKAGE)
+
+
+def list_files(folder: Traversable, suffixes: tuple[str, ...]) -> list[Traversable]:
+    """The files directly in ``folder`` with one of ``suffixes``, sorted by name."""
+    return sorted((f for f in folder.iterdir() if f.is_file() and f.name.endswith(suffixes)),
+                  key=lambda f: f.name)
+
+
+def harvest_source_files() -> list[Traversable]:
+    return list_files(harvesters_dir(), (".yaml", ".yml"))
+
+
+def dataset_schema_files() -> list[Traversable]:
+    return list_files(schemas_dir(), (".yaml", ".yml"))
+
+
+def table_schema_files() -> list[Traversable]:
+    return list_files(table_schemas_dir(), (".json",))

@@ -1,0 +1,106 @@
+"""The portal's CKAN configuration file.
+
+Owns: choosing embedded or real services from CKAN's standard environment
+variables, the generated secrets (kept across runs so sessions survive a
+restart), and writing ``<home>/ckan.ini`` from the packaged template.
+
+Must not touch: running processes (``services``) or the database (``portal``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from .services import Runtime
+
+SITE_ID = "gelsenkirchen"
+PORTAL_DATABASE = "ckan"
+TEST_DATABASE = "ckan_test"
+# Placeholder for CKAN's required ``solr_url`` when the PostgreSQL search
+# backend answers instead; nothing listens there.
+NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
+
+#: Plugins of the portal, in load order. ``activity`` and ``harvest`` bring
+#: their own migrations, which ``ckan db upgrade`` applies.
+PLUGINS = ["activity", "vernetztestadt", "harvest", "dcat", "text_view", "image_view"]
+DEFAULT_VIEWS = ["text_view", "image_view"]
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """Where CKAN finds its services; ``embedded_*`` says who runs them."""
+
+    sqlalchemy_url: str
+    redis_url: str
+    solr_url: str | None
+
+    @property
+    def uses_solr(self) -> bool:
+        return bool(self.solr_url)
+
+
+def real_service_urls(prefix: str = "") -> dict[str, str]:
+    """The real services named in the environment (``prefix`` e.g. ``TEST_``)."""
+    names = {"sqlalchemy": "CKAN_SQLALCHEMY_URL", "redis": "CKAN_REDIS_URL",
+             "solr": "CKAN_SOLR_URL"}
+    found = {}
+    for key, var in names.items():
+        value = os.environ.get(prefix + var, "").strip()
+        if value:
+            found[key] = value
+    return found
+
+
+def service_urls(runtime: Runtime, database: str, redis_db: int, prefix: str = "") -> ServiceUrls:
+    real = real_service_urls(prefix)
+    return ServiceUrls(
+        sqlalchemy_url=real.get("sqlalchemy") or runtime.database_url(database),
+        redis_url=real.get("redis") or runtime.redis_url(redis_db),
+        solr_url=real.get("solr"),
+    )
+
+
+def load_secrets(home: Path) -> dict[str, str]:
+    path = home / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    for key in ("secret_key", "csrf_secret", "jwt_secret"):
+        stored.setdefault(key, secrets.token_urlsafe(32))
+    path.write_text(json.dumps(stored, indent=2))
+    path.chmod(0o600)
+    return stored
+
+
+def plugins_for(urls: ServiceUrls) -> list[str]:
+    """The plugin list; later issues add the search backend when no Solr."""
+    return list(PLUGINS)
+
+
+def write_config(runtime: Runtime, urls: ServiceUrls, port: int) -> Path:
+    """Write ``<home>/ckan.ini`` and return its path."""
+    template = resources.files(__package__).joinpath("ckan.ini.tmpl").read_text()
+    storage = runtime.home / "storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    values = {
+        "home": str(runtime.home),
+        "site_id": SITE_ID,
+        "site_url": f"http://127.0.0.1:{port}",
+        "sqlalchemy_url": urls.sqlalchemy_url,
+        "redis_url": urls.redis_url,
+        "solr_url": urls.solr_url or NO_SOLR,
+        "storage_path": str(storage),
+        "plugins": " ".join(plugins_for(urls)),
+        "default_views": " ".join(DEFAULT_VIEWS),
+        "extension_options": "",
+        **load_secrets(runtime.home),
+    }
+    # '%' would be taken as interpolation by CKAN's config parser
+    text = Template(template).substitute({k: v.replace("%", "%%") for k, v in values.items()})
+    path = runtime.home / "ckan.ini"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path

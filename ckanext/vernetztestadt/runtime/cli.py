@@ -1,0 +1,113 @@
+"""``vernetztestadt-runtime``: the command behind ``make portal/test/down``.
+
+Owns: the order of set-up steps (services, config, database, demo content,
+server) and turning failures into one clear line with a non-zero exit.
+
+Must not touch: what each step does inside (``services``, ``ckan_config``);
+CKAN itself is only driven through its own ``ckan`` command.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import ckan_config, services
+from .services import Runtime, ServiceError
+
+DEFAULT_HOME = Path(os.environ.get("VERNETZTESTADT_HOME", ".portal"))
+home_option = click.option("--home", type=click.Path(path_type=Path), default=DEFAULT_HOME,
+                           show_default=True, help="Runtime folder (data, config, logs).")
+
+
+def _ckan(ini: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("ckan")
+    return subprocess.run([str(exe), "-c", str(ini), *args], check=True, text=True,
+                          capture_output=capture)
+
+
+def prepare(home: Path, database: str, redis_db: int, port: int,
+            env_prefix: str = "") -> tuple[Runtime, ckan_config.ServiceUrls]:
+    """Start or check services and create the database; no CKAN calls yet."""
+    runtime = Runtime.load(home)
+    real = ckan_config.real_service_urls(env_prefix)
+    if "sqlalchemy" in real:
+        services.check_postgres(real["sqlalchemy"])
+    if "redis" in real:
+        services.check_redis(real["redis"])
+    if "solr" in real:
+        services.check_solr(real["solr"])
+    services.start(runtime, (database,), postgres="sqlalchemy" not in real,
+                   redis="redis" not in real)
+    urls = ckan_config.service_urls(runtime, database, redis_db, env_prefix)
+    return runtime, urls
+
+
+def _fail(message: str) -> None:
+    click.secho(f"Fehler / error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Embedded PostgreSQL + Redis runtime for the Gelsenkirchen portal."""
+
+
+@main.command()
+@home_option
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)))
+@click.option("--demo/--no-demo", default=True, help="Load the bundled demo content.")
+def up(home: Path, port: int, demo: bool) -> None:
+    """Start services, write ckan.ini, migrate the database, load demo data."""
+    started = time.monotonic()
+    try:
+        runtime, urls = prepare(home, ckan_config.PORTAL_DATABASE, 0, port)
+    except ServiceError as exc:
+        _fail(str(exc))
+    ini = ckan_config.write_config(runtime, urls, port)
+    try:
+        _ckan(ini, "db", "upgrade", capture=True)
+        _ckan(ini, "vernetztestadt", "init-portal", *(["--demo"] if demo else []))
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or "").strip().splitlines()[-3:]
+        _fail(f"'{' '.join(exc.cmd[3:])}' failed: {' | '.join(tail)}")
+    click.echo(f"Portal bereit / ready: {ini} ({time.monotonic() - started:.1f} s)")
+
+
+@main.command()
+@home_option
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)))
+def serve(home: Path, port: int) -> None:
+    """Serve the portal on 127.0.0.1 in the foreground."""
+    if services.port_is_open("127.0.0.1", port):
+        _fail(f"Port {port} ist belegt / is busy. Choose another: PORT={port + 1} make portal")
+    ini = home.resolve() / "ckan.ini"
+    click.echo(f"Portal: http://127.0.0.1:{port}  (Ctrl+C beendet / stops)")
+    exe = Path(sys.executable).with_name("ckan")
+    os.execv(str(exe), [str(exe), "-c", str(ini), "run", "--host", "127.0.0.1",
+                        "--port", str(port), "--disable-reloader"])
+
+
+@main.command()
+@home_option
+def down(home: Path) -> None:
+    """Stop the PostgreSQL and Redis daemons started from this home."""
+    stopped = services.stop(Runtime.load(home))
+    click.echo("Gestoppt / stopped: " + (", ".join(stopped) or "nichts lief / nothing was running"))
+
+
+@main.command()
+@home_option
+def status(home: Path) -> None:
+    """Report the daemons of this home."""
+    for name, info in services.status(Runtime.load(home)).items():
+        state = "läuft / running" if info["running"] else "gestoppt / stopped"
+        click.echo(f"{name:9} {state:20} pid={info['pid']} port={info['port']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

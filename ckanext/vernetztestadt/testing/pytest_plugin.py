@@ -1,0 +1,48 @@
+"""pytest plugin: services for the test session.
+
+Owns: starting the embedded PostgreSQL and Redis once per test session (or
+checking the real ones named by ``TEST_CKAN_SQLALCHEMY_URL`` /
+``TEST_CKAN_REDIS_URL`` / ``TEST_CKAN_SOLR_URL``) and pointing CKAN at the
+separate test database through CKAN's own ``CKAN_*`` variables, before CKAN's
+pytest plugin reads ``test.ini``.
+
+Must not touch: CKAN's fixtures (``clean_db``, ``with_plugins``, ...), which
+come unchanged from the installed ``ckan`` package. Load it before them:
+``-p ckanext.vernetztestadt.testing.pytest_plugin``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ..runtime import ckan_config, services
+from ..runtime.cli import prepare
+
+TEST_REDIS_DB = 1
+
+
+def _home(config: pytest.Config) -> Path:
+    return Path(os.environ.get("VERNETZTESTADT_HOME") or config.rootpath / ".portal")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.collectonly or os.environ.get("VERNETZTESTADT_SERVICES_READY"):
+        return
+    try:
+        runtime, urls = prepare(_home(config), ckan_config.TEST_DATABASE, TEST_REDIS_DB, 5000,
+                                env_prefix="TEST_")
+    except services.ServiceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    # CKAN applies these over test.ini (ckan.config.environment); a production
+    # CKAN_SQLALCHEMY_URL in the environment is replaced, never used by tests.
+    os.environ["CKAN_SQLALCHEMY_URL"] = urls.sqlalchemy_url
+    os.environ["CKAN_REDIS_URL"] = urls.redis_url
+    os.environ["CKAN_STORAGE_PATH"] = str(runtime.home / "test-storage")
+    if urls.solr_url:
+        os.environ["CKAN_SOLR_URL"] = urls.solr_url
+    else:
+        os.environ.pop("CKAN_SOLR_URL", None)
+    # Subprocesses started by tests (``ckan`` CLI) inherit the same services.
+    os.environ["VERNETZTESTADT_SERVICES_READY"] = "1"

@@ -1,0 +1,63 @@
+"""ckanext-vernetztestadt: CKAN extension of the Gelsenkirchen open-data portal.
+
+The top-level folders ``schemas/`` and ``harvesters/`` are shipped as the
+subpackages ``ckanext.vernetztestadt.schemas`` and
+``ckanext.vernetztestadt.harvesters``, so a plain ``pip install .`` carries
+them and the code finds them through ``importlib.resources``.
+"""
+from pathlib import Path
+
+from setuptools import find_namespace_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def requirements(name: str) -> list[str]:
+    lines = (HERE / name).read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+setup(
+    name="ckanext-vernetztestadt",
+    version="0.1.0",
+    description="Gelsenkirchen open-data portal: schemas, validation, harvesters, "
+                "PostgreSQL search for CKAN 2.12",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_namespace_packages(include=["ckanext", "ckanext.vernetztestadt*"])
+    + ["ckanext.vernetztestadt.schemas", "ckanext.vernetztestadt.harvesters"],
+    package_dir={
+        "ckanext.vernetztestadt.schemas": "schemas",
+        "ckanext.vernetztestadt.harvesters": "harvesters",
+    },
+    package_data={
+        "ckanext.vernetztestadt": [
+            "config_declaration.yaml", "runtime/*.tmpl", "templates/**/*", "public/**/*",
+            "assets/**/*", "i18n/**/*", "migration/**/*", "demo_data/**/*",
+        ],
+        "ckanext.vernetztestadt.schemas": ["*.yaml", "*.json", "tables/*"],
+        "ckanext.vernetztestadt.harvesters": ["*.yaml", "snapshots/**/*"],
+    },
+    include_package_data=False,
+    install_requires=requirements("requirements.txt"),
+    entry_points={
+        "ckan.plugins": [
+            "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",
+        ],
+        "console_scripts": [
+            "vernetztestadt-runtime = ckanext.vernetztestadt.runtime.cli:main",
+        ],
+        "babel.extractors": [
+            "ckan = ckan.lib.extract:extract_ckan",
+        ],
+    },
+    message_extractors={
+        "ckanext": [
+            ("**.py", "python", None),
+            ("**.js", "javascript", None),
+            ("**/templates/**.html", "ckan", None),
+        ],
+    },
+)
