@@ -45,6 +45,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",
+            "vernetztestadt_search = ckanext.vernetztestadt.plugin:VernetzteStadtSearchPlugin",
         ],
         "console_scripts": [
             "vernetztestadt-runtime = ckanext.vernetztestadt.runtime.cli:main",

@@ -1,5 +1,9 @@
-"""Shared fixtures: every test here runs with the portal's plugins loaded."""
+"""Shared fixtures: every test here runs with the portal's plugins loaded,
+and ``clean_db`` also applies the migrations of plugins with own tables."""
 import pytest
+
+#: Plugins of test.ini that bring database migrations.
+MIGRATING_PLUGINS = ("activity", "harvest")
 
 
 @pytest.fixture(autouse=True)
@@ -7,3 +11,12 @@ def _portal_plugins(with_plugins):
     """CKAN's pytest plugin unloads all plugins before the test loop;
     ``with_plugins`` loads the ones named in test.ini for each test."""
     yield
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for, with_plugins):
+    """CKAN's ``clean_db`` plus the plugin migrations (as ckanext-activity's
+    own test suite does)."""
+    reset_db()
+    for plugin in MIGRATING_PLUGINS:
+        migrate_db_for(plugin)

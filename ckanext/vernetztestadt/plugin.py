@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from . import cli, helpers
+from .search import backend as search_backend
 
 
 @tk.blanket.config_declarations
@@ -26,3 +27,16 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "vernetztestadt")
+
+
+class VernetzteStadtSearchPlugin(p.SingletonPlugin):
+    """``vernetztestadt_search``: CKAN's search answered by PostgreSQL."""
+
+    p.implements(p.IConfigurer)
+
+    # IConfigurer: runs before CKAN checks Solr in load_environment
+    def update_config(self, config: Any) -> None:
+        search_backend.install(
+            text_config=config.get("ckanext.vernetztestadt.search.text_config", "german"),
+            timeout_ms=int(config.get("ckanext.vernetztestadt.search.timeout_ms", 10000)),
+        )

@@ -28,6 +28,7 @@ NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
 #: Plugins of the portal, in load order. ``activity`` and ``harvest`` bring
 #: their own migrations, which ``ckan db upgrade`` applies.
 PLUGINS = ["activity", "vernetztestadt", "harvest", "dcat", "text_view", "image_view"]
+SEARCH_PLUGIN = "vernetztestadt_search"
 DEFAULT_VIEWS = ["text_view", "image_view"]
 
 
@@ -76,8 +77,9 @@ def load_secrets(home: Path) -> dict[str, str]:
 
 
 def plugins_for(urls: ServiceUrls) -> list[str]:
-    """The plugin list; later issues add the search backend when no Solr."""
-    return list(PLUGINS)
+    """The plugin list: with no Solr configured, the PostgreSQL search backend
+    comes first so it is in place before any other plugin searches."""
+    return list(PLUGINS) if urls.uses_solr else [SEARCH_PLUGIN, *PLUGINS]
 
 
 def write_config(runtime: Runtime, urls: ServiceUrls, port: int) -> Path:

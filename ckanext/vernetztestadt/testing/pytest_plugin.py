@@ -23,6 +23,14 @@ from ..runtime.cli import prepare
 TEST_REDIS_DB = 1
 
 
+def _test_database() -> tuple[str, int]:
+    """Database and Redis db of this run; overridable so that two suites
+    (e.g. ``make test`` and ``make conformance``) can run side by side."""
+    name = os.environ.get("VERNETZTESTADT_TEST_DATABASE", ckan_config.TEST_DATABASE)
+    redis_db = int(os.environ.get("VERNETZTESTADT_TEST_REDIS_DB", TEST_REDIS_DB))
+    return name, redis_db
+
+
 def _home(config: pytest.Config) -> Path:
     return Path(os.environ.get("VERNETZTESTADT_HOME") or config.rootpath / ".portal")
 
@@ -31,8 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.collectonly or os.environ.get("VERNETZTESTADT_SERVICES_READY"):
         return
     try:
-        runtime, urls = prepare(_home(config), ckan_config.TEST_DATABASE, TEST_REDIS_DB, 5000,
-                                env_prefix="TEST_")
+        database, redis_db = _test_database()
+        runtime, urls = prepare(_home(config), database, redis_db, 5000, env_prefix="TEST_")
     except services.ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
     # CKAN applies these over test.ini (ckan.config.environment); a production

@@ -1,0 +1,159 @@
+"""The README's configuration table, generated from ``config_declaration.yaml``.
+
+Owns: reading the packaged config declaration (through ``importlib.resources``,
+so it works from an installed wheel as well as from the source tree),
+rendering its options as a Markdown table (key, default, description) and
+replacing the text between the README markers ``<!-- config-table:start -->``
+and ``<!-- config-table:end -->``.
+
+Must not touch: CKAN itself (no ``ckan`` import, so it runs without a config
+file or services) or any part of the README outside the two markers.
+
+Usage::
+
+    python -m ckanext.vernetztestadt.docs                     # print the table
+    python -m ckanext.vernetztestadt.docs --update README.md  # rewrite the table
+    python -m ckanext.vernetztestadt.docs --check README.md   # exit 1 if stale
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE = "ckanext.vernetztestadt"
+DECLARATION = "config_declaration.yaml"
+START_MARKER = "<!-- config-table:start -->"
+END_MARKER = "<!-- config-table:end -->"
+HEADER = ("Option", "Standardwert / Default", "Beschreibung / Description")
+NO_DEFAULT = "\N{EN DASH}"  # shown when an option declares no default
+
+
+class MarkerError(ValueError):
+    """The document lacks the table markers or has them in the wrong order."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One declared configuration option, as the table shows it."""
+
+    key: str
+    default: Any
+    description: str
+    has_default: bool = True
+
+
+def declaration_text() -> str:
+    """The packaged ``config_declaration.yaml``."""
+    return resources.files(PACKAGE).joinpath(DECLARATION).read_text(encoding="utf-8")
+
+
+def load_options(text: str | None = None) -> list[Option]:
+    """The declared options in declaration order; ``internal`` ones are left out."""
+    data = yaml.safe_load(declaration_text() if text is None else text) or {}
+    options = []
+    for group in data.get("groups") or []:
+        for raw in group.get("options") or []:
+            if raw.get("internal"):
+                continue
+            options.append(Option(
+                key=str(raw["key"]),
+                default=raw.get("default"),
+                description=str(raw.get("description") or ""),
+                has_default="default" in raw,
+            ))
+    return options
+
+
+def _cell(text: str) -> str:
+    """One line of table-safe text: whitespace collapsed, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _default(option: Option) -> str:
+    if not option.has_default or option.default is None:
+        return NO_DEFAULT
+    value = option.default
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    text = _cell(str(value))
+    return f"`{text}`" if text else '`""`'
+
+
+def render_table(options: Iterable[Option]) -> str:
+    """The Markdown table (no trailing newline)."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for option in options:
+        lines.append(f"| `{_cell(option.key)}` | {_default(option)} | "
+                     f"{_cell(option.description)} |")
+    return "\n".join(lines)
+
+
+def current_table() -> str:
+    """The table for the packaged declaration."""
+    return render_table(load_options())
+
+
+def _marker_positions(document: str) -> tuple[int, int]:
+    start = document.find(START_MARKER)
+    end = document.find(END_MARKER)
+    if start < 0 or end < 0 or end < start:
+        raise MarkerError(f"markers {START_MARKER} ... {END_MARKER} not found in order")
+    return start + len(START_MARKER), end
+
+
+def extract_table(document: str) -> str:
+    """The text between the markers, without surrounding blank lines."""
+    begin, end = _marker_positions(document)
+    return document[begin:end].strip("\n")
+
+
+def replace_table(document: str, table: str) -> str:
+    """``document`` with the text between the markers replaced by ``table``."""
+    begin, end = _marker_positions(document)
+    return document[:begin] + "\n" + table + "\n" + document[end:]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ckanext.vernetztestadt.docs",
+        description="Render the configuration table from config_declaration.yaml.")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--update", metavar="FILE", type=Path,
+                        help="replace the table between the markers in FILE")
+    action.add_argument("--check", metavar="FILE", type=Path,
+                        help="exit 1 if the table in FILE is not up to date")
+    args = parser.parse_args(argv)
+
+    table = current_table()
+    target: Path | None = args.update or args.check
+    if target is None:
+        print(table)
+        return 0
+    try:
+        document = target.read_text(encoding="utf-8")
+        updated = replace_table(document, table)
+    except (OSError, MarkerError) as exc:
+        print(f"Fehler / error: {target}: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        if updated != document:
+            print(f"{target}: Tabelle veraltet / table out of date", file=sys.stderr)
+            return 1
+        return 0
+    if updated != document:
+        target.write_text(updated, encoding="utf-8")
+        print(f"{target}: Tabelle aktualisiert / table updated")
+    else:
+        print(f"{target}: Tabelle aktuell / table up to date")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

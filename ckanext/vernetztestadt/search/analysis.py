@@ -1,0 +1,136 @@
+"""Text analysis and document flattening for the PostgreSQL index.
+
+Owns: how a Solr document (the dict CKAN sends to ``conn.add``) becomes the
+values of one index row (exact values, folded texts, dates, numbers, the
+weighted parts of the full-text vector), and the folding applied to both
+documents and queries: lower case, accents and umlauts removed, ß -> ss, so
+that "strasse" finds "Straße" and "Muenster" finds "Münster" (the German
+stemmer maps ue -> u itself).
+
+Must not touch: SQL or the database (``storage``), query syntax (``lucene``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from .fields import NGRAM_SOURCES, NOT_INDEXED, TEXT_PREFIXES, TEXT_SOURCES, FieldType, field_type
+
+# Control characters other than tab/newline confuse no-one but logs; NUL is
+# refused by PostgreSQL text columns outright.
+# A tsvector holds at most 1 MB; texts beyond this many characters per weight
+# class are not searchable (a dataset description is far shorter).
+MAX_TEXT = 200_000
+
+_STRIP = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)])
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents/umlauts, ß -> ss; the index's one normal form."""
+    text = text.translate(_STRIP).replace("ß", "ss").replace("ẞ", "ss")
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def clean(text: str) -> str:
+    """Text safe for PostgreSQL (no NUL or other control characters)."""
+    return text.translate(_STRIP)
+
+
+def as_strings(value: Any) -> list[str]:
+    """A Solr field value as the list of its string values (multi-valued)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [s for item in value for s in as_strings(item)]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, dict):
+        return [clean(json.dumps(value, sort_keys=True, ensure_ascii=False))]
+    if isinstance(value, (datetime, date)):
+        return [value.isoformat()]
+    return [clean(str(value))]
+
+
+def parse_date(value: str) -> float | None:
+    """Seconds since the epoch (UTC) of an ISO date, or None if it is none."""
+    try:
+        parsed = date_parser.isoparse(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def parse_number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass
+class IndexRow:
+    """Everything one document contributes to its row in the index table."""
+
+    fields: dict[str, list[str]]
+    texts: dict[str, str]
+    dates: dict[str, float]
+    numbers: dict[str, float]
+    weighted_text: dict[str, str]
+
+    @property
+    def json_columns(self) -> dict[str, str]:
+        return {name: json.dumps(getattr(self, name), ensure_ascii=False)
+                for name in ("fields", "texts", "dates", "numbers")}
+
+
+def _text_weight(name: str) -> str | None:
+    for weight, names in TEXT_SOURCES.items():
+        if name in names:
+            return weight
+    return "C" if name.startswith(TEXT_PREFIXES) else None
+
+
+def analyse(doc: dict[str, Any]) -> IndexRow:
+    """Flatten a Solr document into the typed parts of its index row."""
+    row = IndexRow({}, {}, {}, {}, {"A": "", "B": "", "C": ""})
+    for name, value in doc.items():
+        if name in NOT_INDEXED:
+            continue
+        values = as_strings(value)
+        if not values:
+            continue
+        row.fields[name] = values
+        _add_typed(row, name, values)
+        weight = _text_weight(name)
+        if weight:
+            row.weighted_text[weight] += " " + fold(" ".join(values))
+    for weight, text in row.weighted_text.items():
+        row.weighted_text[weight] = text[:MAX_TEXT]
+    for ngram, source in NGRAM_SOURCES.items():
+        if source in row.fields:
+            row.texts[ngram] = fold(" ".join(row.fields[source]))
+    return row
+
+
+def _add_typed(row: IndexRow, name: str, values: list[str]) -> None:
+    kind = field_type(name)
+    if kind is FieldType.TEXT:
+        row.texts[name] = fold(" ".join(values))
+    elif kind is FieldType.DATE:
+        parsed = parse_date(values[0])
+        if parsed is not None:
+            row.dates[name] = parsed
+    elif kind is FieldType.NUMBER:
+        number = parse_number(values[0])
+        if number is not None:
+            row.numbers[name] = number

@@ -1,0 +1,71 @@
+"""Installing the PostgreSQL connection in place of CKAN's Solr connection.
+
+Owns: pointing ``make_connection`` (and every module-level alias of it in
+CKAN and ckanext-harvest), ``is_available`` and ``check_solr_schema_version``
+at the PostgreSQL backend. CKAN's code above the connection is untouched.
+
+Must not touch: search semantics (``connection``, ``lucene``).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from .connection import PostgresSolr
+
+log = logging.getLogger(__name__)
+
+#: Modules that import ``make_connection`` by name; each alias is replaced.
+ALIAS_MODULES = (
+    "ckan.lib.search.common",
+    "ckan.lib.search",
+    "ckan.lib.search.index",
+    "ckan.lib.search.query",
+    "ckanext.harvest.logic.action.update",
+)
+
+_settings: dict[str, Any] = {"text_config": "german", "timeout_ms": 10_000}
+
+
+def make_connection(decode_dates: bool = True) -> PostgresSolr:
+    """CKAN's ``make_connection`` signature; returns the PostgreSQL backend."""
+    import ckan.model as model
+
+    return PostgresSolr(model.meta.engine, model.Session, **_settings)
+
+
+def is_available() -> bool:
+    try:
+        make_connection().ping()
+    except Exception:  # noqa: BLE001 - same contract as CKAN's: True or False
+        log.exception("PostgreSQL search backend is not available")
+        return False
+    return True
+
+
+def check_solr_schema_version(schema_file: str | None = None) -> bool:
+    """No Solr schema to check: the table layout is versioned by ``storage``."""
+    return True
+
+
+def install(text_config: str, timeout_ms: int) -> None:
+    """Replace CKAN's Solr connection everywhere it is referenced."""
+    _settings.update(text_config=text_config, timeout_ms=timeout_ms)
+    for name in ALIAS_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # ckanext-harvest is optional
+            continue
+        if hasattr(module, "make_connection"):
+            module.make_connection = make_connection
+    common = importlib.import_module("ckan.lib.search.common")
+    search = importlib.import_module("ckan.lib.search")
+    common.is_available = is_available
+    search.is_available = is_available
+    search.check_solr_schema_version = check_solr_schema_version
+
+
+def installed() -> bool:
+    common = importlib.import_module("ckan.lib.search.common")
+    return common.make_connection is make_connection

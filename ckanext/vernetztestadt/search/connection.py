@@ -1,0 +1,293 @@
+"""A pysolr-compatible connection answered by PostgreSQL.
+
+Owns: the object CKAN gets from ``make_connection()`` — ``add``, ``delete``,
+``commit``, ``search`` and ``ping`` with pysolr's signatures and results —
+and the SQL statement that answers one search (filter, score, sort, page,
+facets in one round trip).
+
+Writes join CKAN's SQLAlchemy session (see ``storage``); searches run on a
+connection of their own with a statement timeout, so that a slow or failing
+search can never abort the transaction of the request that asked.
+
+Must not touch: CKAN's search logic above the connection (parameter checks,
+permission labels, plugins' hooks): CKAN's own code does all of that.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pysolr
+import sqlalchemy as sa
+
+from . import dismax, storage
+from .analysis import analyse, fold
+from .fields import NOT_STORED, FieldType, field_type
+from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 100_000
+MAX_START = 2**31 - 1
+_COLUMN_FIELDS = ("index_id", "id", "name", "site_id", "entity_type", "dataset_type", "state")
+
+
+@dataclass
+class Results:
+    """What pysolr's ``Results`` offers CKAN: hits, docs and facets."""
+
+    docs: list[dict[str, Any]]
+    hits: int
+    facets: dict[str, Any] = field(default_factory=dict)
+    highlighting: dict[str, Any] = field(default_factory=dict)
+    debug: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.docs)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    return [str(value)] if str(value).strip() else []
+
+
+def _int(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(params.get(name, default))
+    except (TypeError, ValueError):
+        raise QuerySyntaxError(f"{name} must be a whole number") from None
+    return max(low, min(high, value))
+
+
+def sort_error(spec: str) -> pysolr.SolrError:
+    # CKAN recognises this wording and answers 'Invalid "sort" parameter'.
+    return pysolr.SolrError(f"Can't determine a Sort Order (asc or desc) in sort spec '{spec}'")
+
+
+@dataclass
+class SearchStatement:
+    """Builds the single SQL statement of one search."""
+
+    sql: SqlBuilder
+    where: list[str] = field(default_factory=list)
+    score: str = "1.0::float8"
+
+    def sort_keys(self, spec: str) -> list[str]:
+        keys = []
+        for part in (spec or "score desc").split(","):
+            words = part.split()
+            if not words:
+                continue
+            if len(words) != 2 or words[1].lower() not in ("asc", "desc"):
+                raise sort_error(spec)
+            keys.append(f"{self._sort_expr(words[0])} {words[1].upper()} NULLS LAST")
+        return [*keys, "m.seq ASC"]  # Solr breaks ties by index order
+
+    def _sort_expr(self, name: str) -> str:
+        if name == "score":
+            return "m.score"
+        if "(" in name or ")" in name:  # function queries
+            raise sort_error(name)
+        kind = field_type(name)
+        bound = self.sql.bind(name)
+        if kind is FieldType.DATE:
+            return f"(m.dates->>{bound})::float8"
+        if kind is FieldType.NUMBER:
+            return f"(m.numbers->>{bound})::float8"
+        if kind is FieldType.TEXT:
+            return f"(m.texts->>{bound}) COLLATE \"C\""
+        return f"(m.fields->{bound}->>0) COLLATE \"C\""
+
+    def facet_sql(self, fields: list[str], limit: int, mincount: int) -> str:
+        if not fields:
+            return "'{}'::json"
+        limit_sql = "" if limit < 0 else f"LIMIT {self.sql.bind(limit)}"
+        parts = []
+        for name in fields:
+            bound = self.sql.bind(name)
+            parts.append(
+                f"CAST({self.sql.bind(name)} AS text), (SELECT coalesce(json_agg(json_build_array(f.v, f.c)"
+                f" ORDER BY f.c DESC, f.v COLLATE \"C\"), '[]'::json) FROM ("
+                f"SELECT v.value AS v, count(*) AS c FROM m, "
+                f"jsonb_array_elements_text(m.fields->{bound}) AS v(value) GROUP BY v.value "
+                f"HAVING count(*) >= {self.sql.bind(max(1, mincount))} "
+                f"ORDER BY count(*) DESC, v.value COLLATE \"C\" {limit_sql}) f)")
+        return "json_build_object(" + ", ".join(parts) + ")"
+
+    def render(self, order: list[str], facets: str) -> str:
+        where = " AND ".join(f"({w})" for w in self.where) or "TRUE"
+        order_sql = ", ".join(order)
+        return f"""
+WITH m AS MATERIALIZED (
+    SELECT d.index_id, d.seq, d.fields, d.texts, d.dates, d.numbers, {self.score} AS score
+    FROM {storage.TABLE} d WHERE {where}
+), page AS (
+    SELECT m.index_id, m.score, row_number() OVER (ORDER BY {order_sql}) AS pos
+    FROM m ORDER BY {order_sql} LIMIT :rows OFFSET :start
+)
+SELECT (SELECT count(*) FROM m) AS hits,
+       (SELECT coalesce(json_agg(json_build_array(page.index_id, page.score) ORDER BY page.pos),
+                        '[]'::json) FROM page) AS page,
+       {facets} AS facets
+"""
+
+
+class PostgresSolr:
+    """pysolr.Solr's interface over the PostgreSQL index."""
+
+    def __init__(self, engine: sa.Engine, session: Any, text_config: str = "german",
+                 timeout_ms: int = 10_000) -> None:
+        self.engine = engine
+        self.session = session
+        self.text_config = text_config
+        self.timeout_ms = timeout_ms
+        self.url = f"postgresql-search:{storage.TABLE}"
+
+    # -- writes (join CKAN's transaction) -------------------------------------
+    def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> str:
+        storage.ensure_schema(self.engine)
+        conn = self.session.connection()
+        for doc in docs:
+            row = analyse(doc)
+            storage.upsert(conn, json.dumps(doc, default=str), row, self.text_config)
+        return ""
+
+    def delete(self, id: Any = None, q: str | None = None, commit: bool | None = None,
+               **_: Any) -> str:
+        storage.ensure_schema(self.engine)
+        conn = self.session.connection()
+        if id is not None:
+            ids = id if isinstance(id, (list, tuple)) else [id]
+            conn.execute(sa.text(f"DELETE FROM {storage.TABLE} WHERE index_id = ANY(:ids)"),
+                         {"ids": [str(i) for i in ids]})
+        if q is not None:
+            sql = SqlBuilder(self.text_config)
+            try:
+                condition = compile_query(q, sql)
+            except QuerySyntaxError as exc:
+                raise pysolr.SolrError(str(exc)) from None
+            conn.execute(sa.text(f"DELETE FROM {storage.TABLE} d WHERE {condition}"), sql.params)
+        return ""
+
+    def commit(self, **_: Any) -> str:
+        self.session.commit()
+        return ""
+
+    def optimize(self, **_: Any) -> str:
+        return ""
+
+    def ping(self, **_: Any) -> str:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return "OK"
+
+    # -- search ---------------------------------------------------------------
+    def search(self, q: str = "*:*", search_handler: str | None = None, **params: Any) -> Results:
+        try:
+            return self._search(q or "*:*", params)
+        except QuerySyntaxError as exc:
+            raise pysolr.SolrError(f"org.apache.solr.search.SyntaxError: {exc}") from None
+
+    def _search(self, q: str, params: dict[str, Any]) -> Results:
+        storage.ensure_schema(self.engine)
+        sql = SqlBuilder(self.text_config)
+        statement = SearchStatement(sql)
+        self._add_query(statement, q, params)
+        for fq in _as_list(params.get("fq")) + _as_list(params.get("fq_list")):
+            statement.where.append(compile_query(fq, sql, params.get("df", "text"), "AND"))
+        rows = _int(params, "rows", 10, 0, MAX_ROWS)
+        start = _int(params, "start", 0, 0, MAX_START)
+        order = statement.sort_keys(params.get("sort") or "score desc")
+        facet_fields = []
+        if str(params.get("facet", "false")).lower() == "true":
+            facet_fields = list(dict.fromkeys(_as_list(params.get("facet.field"))))
+        limit = _int(params, "facet.limit", 50, -1, MAX_ROWS)
+        mincount = _int(params, "facet.mincount", 0, 0, MAX_ROWS)
+        text = statement.render(order, statement.facet_sql(facet_fields, limit, mincount))
+        sql.params.update(rows=rows, start=start)
+        hits, page, facets = self._run(text, sql.params)
+        docs = self._documents(page, params.get("fl"))
+        facet_fields_out = {name: [x for pair in facets.get(name, []) for x in pair]
+                            for name in facet_fields}
+        return Results(docs=docs, hits=hits, facets={"facet_fields": facet_fields_out})
+
+    def _add_query(self, statement: SearchStatement, q: str, params: dict[str, Any]) -> None:
+        sql = statement.sql
+        def_type = params.get("defType", "lucene")
+        if def_type in ("dismax", "edismax") and (def_type == "dismax" or ":" not in q):
+            compiler = Compiler(sql)
+            condition, clauses = dismax.compile_dismax(
+                compiler, q, params.get("qf", "text"), params.get("mm", "100%"),
+                self._has_tokens)
+            statement.where.append(condition)
+            if clauses:
+                queries = [compiler.text_query(c.text, c.phrase) for c in clauses]
+                statement.score = f"ts_rank(d.tsv, ({' || '.join(queries)}))"
+            return
+        default_op = str(params.get("q.op", "OR")).upper()
+        statement.where.append(compile_query(q, sql, params.get("df", "text"), default_op))
+
+    def _has_tokens(self, clause: dismax.Clause) -> bool:
+        """Does the clause survive text analysis (is it not only stop words)?"""
+        with self.engine.connect() as conn:
+            nodes = conn.execute(
+                sa.text("SELECT numnode(plainto_tsquery(CAST(:cfg AS regconfig), :t))"),
+                {"cfg": self.text_config, "t": fold(clause.text)}).scalar()
+        return bool(nodes)
+
+    def _run(self, text: str, params: dict[str, Any]) -> tuple[int, list[Any], dict[str, Any]]:
+        with self.engine.connect() as conn, conn.begin():
+            conn.execute(sa.text("SELECT set_config('statement_timeout', :t, true)"),
+                         {"t": str(self.timeout_ms)})
+            try:
+                row = conn.execute(sa.text(text), params).one()
+            except sa.exc.DBAPIError as exc:
+                log.warning("search failed: %s", str(exc.orig).strip().splitlines()[0])
+                raise pysolr.SolrError("search failed (timeout or invalid query)") from None
+        return int(row.hits), row.page, row.facets or {}
+
+    def _documents(self, page: list[Any], fl: Any) -> list[dict[str, Any]]:
+        if not page:
+            return []
+        wanted = _fl_fields(fl)
+        ids = [item[0] for item in page]
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(
+                sa.text(f"SELECT index_id, doc FROM {storage.TABLE} WHERE index_id = ANY(:ids)"),
+                {"ids": ids}).all())
+        docs = []
+        for index_id, score in page:
+            doc = found.get(index_id)
+            if doc is None:  # deleted between the two statements
+                continue
+            docs.append(_project(doc, wanted, score))
+        return docs
+
+
+def _fl_fields(fl: Any) -> set[str] | None:
+    """The field names ``fl`` asks for; None means all stored fields."""
+    names = {n for part in _as_list(fl) for n in part.replace(",", " ").split()}
+    if not names or "*" in names:
+        return None if not names - {"*", "score"} else names | {"*"}
+    return names
+
+
+def _project(doc: dict[str, Any], wanted: set[str] | None, score: float) -> dict[str, Any]:
+    if wanted is None or "*" in wanted:
+        out = {k: v for k, v in doc.items() if k not in NOT_STORED}
+        if wanted:
+            out.update({k: doc[k] for k in wanted if k in doc and k != "*"})
+    else:
+        out = {k: doc[k] for k in wanted if k in doc}
+    if wanted and "score" in wanted:
+        out["score"] = score
+    return out

@@ -1,0 +1,117 @@
+"""Solr's dismax free-text queries: ``qf`` fields, ``mm``, ``+``/``-`` clauses.
+
+Owns: splitting a free-text ``q`` into clauses (words and quoted phrases,
+optionally prefixed with + or -), the minimum-should-match rule (``mm``, e.g.
+CKAN's ``2<-1 5<80%``) and the SQL that counts matching clauses per row.
+
+Must not touch: Lucene syntax (``lucene``) or the database.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .fields import FieldType, field_type
+from .lucene import Compiler, QuerySyntaxError
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    phrase: bool
+    occur: str  # "must", "should" or "must_not"
+
+
+def split_clauses(q: str) -> list[Clause]:
+    """Dismax's small syntax: words, "phrases", leading + and -."""
+    clauses, i, n = [], 0, len(q)
+    while i < n:
+        while i < n and q[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        occur = "should"
+        if q[i] in "+-" and i + 1 < n and not q[i + 1].isspace():
+            occur = "must" if q[i] == "+" else "must_not"
+            i += 1
+        if q[i] == '"':
+            end = q.find('"', i + 1)
+            end = n if end < 0 else end  # unbalanced quote: phrase runs to the end
+            text, phrase, i = q[i + 1:end], True, end + 1
+        else:
+            start = i
+            while i < n and not q[i].isspace():
+                i += 1
+            text, phrase = q[start:i], False
+        if text.strip() and text.upper() not in ("AND", "OR", "NOT", "&&", "||"):
+            clauses.append(Clause(text, phrase, occur))
+    return clauses
+
+
+def _parse_mm_part(spec: str, optional: int) -> int:
+    spec = spec.strip()
+    if spec.endswith("%"):
+        percent = int(spec[:-1])
+        count = int(optional * abs(percent) / 100)
+        return optional - count if percent < 0 else count
+    value = int(spec)
+    return optional + value if value < 0 else value
+
+
+def minimum_should_match(mm: str, optional: int) -> int:
+    """How many of ``optional`` clauses must match under Solr's ``mm`` spec."""
+    try:
+        spec = (mm or "100%").strip()
+        if "<" not in spec:
+            required = _parse_mm_part(spec, optional)
+        else:
+            required = optional  # below the first threshold: all of them
+            for condition in spec.split():
+                threshold, _, rule = condition.partition("<")
+                if optional > int(threshold):
+                    required = _parse_mm_part(rule, optional)
+    except ValueError:
+        raise QuerySyntaxError(f"invalid mm parameter {mm!r}") from None
+    return max(0, min(optional, required))
+
+
+def parse_qf(qf: str) -> list[str]:
+    """Field names of a ``qf`` value such as ``name^4 title^4 text``."""
+    return [part.split("^")[0] for part in (qf or "text").split() if part.split("^")[0]]
+
+
+def clause_match(compiler: Compiler, fields: list[str], clause: Clause) -> str:
+    """SQL true when ``clause`` matches any of the ``fields``."""
+    if "text" in fields:
+        # ``text`` is fed from every analysed field (Solr's copyField), so
+        # analysed fields add nothing but cost; exact fields still count.
+        fields = [f for f in fields if f == "text" or field_type(f) is not FieldType.TEXT]
+    parts = [compiler.value_match(f, clause.text, clause.phrase) for f in fields]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def compile_dismax(compiler: Compiler, q: str, qf: str, mm: str,
+                   has_tokens: Callable[[Clause], bool]) -> tuple[str, list[Clause]]:
+    """A SQL condition for a dismax query and the clauses that score it.
+
+    ``has_tokens`` tells whether a clause survives text analysis; clauses of
+    stop words only are dropped, as Solr drops clauses that analyse to nothing.
+    """
+    clauses = [c for c in split_clauses(q) if has_tokens(c)]
+    fields = parse_qf(qf)
+    conditions, optional = [], []
+    for clause in clauses:
+        match = clause_match(compiler, fields, clause)
+        if clause.occur == "must":
+            conditions.append(match)
+        elif clause.occur == "must_not":
+            conditions.append(f"NOT {match}")
+        else:
+            optional.append(match)
+    required = minimum_should_match(mm, len(optional))
+    if optional and required:
+        counted = " + ".join(f"(CASE WHEN {m} THEN 1 ELSE 0 END)" for m in optional)
+        conditions.append(f"({counted}) >= {compiler.sql.bind(required)}")
+    if not conditions:
+        return ("TRUE" if not clauses else "FALSE"), clauses
+    return " AND ".join(conditions), [c for c in clauses if c.occur != "must_not"]

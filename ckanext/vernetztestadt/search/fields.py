@@ -1,0 +1,70 @@
+"""Field types of the index, mirroring CKAN's Solr ``schema.xml``.
+
+Owns: which field is exact (``string``), analysed (``text``), a date, a
+number or an n-gram field, and which fields are not returned by ``fl``.
+Must not touch: SQL (``storage``, ``lucene``) or documents (``analysis``).
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class FieldType(str, Enum):
+    STRING = "string"
+    TEXT = "text"
+    DATE = "date"
+    NUMBER = "number"
+    NGRAM = "ngram"
+
+
+_EXACT: dict[str, FieldType] = {
+    **dict.fromkeys(
+        ["title", "notes", "text", "urls", "author", "author_email", "maintainer",
+         "maintainer_email", "res_name", "res_description", "depends_on", "dependency_of",
+         "derives_from", "has_derivation", "links_to", "linked_from", "child_of", "parent_of"],
+        FieldType.TEXT),
+    **dict.fromkeys(["metadata_created", "metadata_modified", "indexed_ts"], FieldType.DATE),
+    # views_* come from CKAN's schema; minx..bbox_area from ckanext-spatial's
+    # solr-bbox backend, which asks ranges on them for ``ext_bbox``.
+    **dict.fromkeys(
+        ["views_total", "views_recent", "resources_accessed_total",
+         "resources_accessed_recent", "minx", "miny", "maxx", "maxy", "bbox_area"],
+        FieldType.NUMBER),
+    **dict.fromkeys(["name_ngram", "title_ngram"], FieldType.NGRAM),
+}
+
+#: Where an n-gram field takes its text from (Solr's copyField).
+NGRAM_SOURCES = {"name_ngram": "name", "title_ngram": "title"}
+
+#: Fields Solr indexes but does not store: never returned by ``fl``.
+NOT_STORED = frozenset([
+    "text", "urls", "permission_labels", "title_string", "views_total", "views_recent",
+    "resources_accessed_total", "resources_accessed_recent", "depends_on",
+    "dependency_of", "derives_from", "has_derivation", "links_to", "linked_from",
+    "child_of", "parent_of",
+])
+
+#: Stored but never indexed; kept out of the searchable ``fields`` column.
+NOT_INDEXED = frozenset(["data_dict", "validated_data_dict"])
+
+#: Fields whose values Solr's copyField rules feed into the catch-all ``text``
+#: (plus every ``extras_*``, ``res_extras_*`` and ``vocab_*``), by weight:
+#: A and B carry the dismax boosts ``name^4 title^4 tags^2 groups^2``.
+TEXT_SOURCES = {
+    "A": ("name", "title"),
+    "B": ("tags", "groups", "organization"),
+    "C": ("text", "urls", "url", "ckan_url", "download_url", "res_url", "license", "notes",
+          "res_name", "res_description", "maintainer", "author"),
+}
+TEXT_PREFIXES = ("extras_", "res_extras_", "vocab_")
+
+
+def field_type(name: str) -> FieldType:
+    """The type of ``name`` by Solr's rules: exact fields, then dynamic ones."""
+    if name in _EXACT:
+        return _EXACT[name]
+    if name.endswith("_date"):
+        return FieldType.DATE
+    if name.startswith(("extras_", "res_extras_")):
+        return FieldType.TEXT
+    return FieldType.STRING  # vocab_* and the catch-all "*" are strings

@@ -1,0 +1,141 @@
+"""The index table in PostgreSQL: schema, writes, lazy creation.
+
+Owns: the ``vernetztestadt_search`` schema (outside ``public``, because
+CKAN's ``clean_db`` test fixture drops everything there), its creation on
+first use, and upserting/deleting index rows.
+
+Writes go through CKAN's own SQLAlchemy session, so they share the
+transaction of the dataset change that caused them: if CKAN rolls back a
+failed create/update, the index row goes with it (no ghost documents), and
+concurrent writers are serialised by PostgreSQL's row locks on the upsert.
+
+Must not touch: query syntax (``lucene``), CKAN's tables.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .analysis import IndexRow
+
+SCHEMA = "vernetztestadt_search"
+TABLE = f"{SCHEMA}.documents"
+# Bump when the DDL below changes: the table is then rebuilt empty and
+# ``ckan search-index rebuild`` must be run.
+LAYOUT_VERSION = 1
+
+_DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.layout (version integer NOT NULL)""",
+    f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.documents_seq",
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        index_id text PRIMARY KEY,
+        seq bigint NOT NULL DEFAULT nextval('{SCHEMA}.documents_seq'),
+        site_id text NOT NULL,
+        id text,
+        name text,
+        entity_type text,
+        dataset_type text,
+        state text,
+        capacity text,
+        permission_labels text[] NOT NULL DEFAULT '{{}}',
+        doc jsonb NOT NULL,
+        fields jsonb NOT NULL,
+        texts jsonb NOT NULL,
+        dates jsonb NOT NULL,
+        numbers jsonb NOT NULL,
+        tsv tsvector NOT NULL,
+        indexed_at timestamptz NOT NULL DEFAULT now()
+    )""",
+    f"CREATE INDEX IF NOT EXISTS documents_fields_idx ON {TABLE} USING gin (fields jsonb_path_ops)",
+    f"CREATE INDEX IF NOT EXISTS documents_tsv_idx ON {TABLE} USING gin (tsv)",
+    f"CREATE INDEX IF NOT EXISTS documents_labels_idx ON {TABLE} USING gin (permission_labels)",
+    f"CREATE INDEX IF NOT EXISTS documents_site_state_idx ON {TABLE} (site_id, state)",
+    f"CREATE INDEX IF NOT EXISTS documents_id_idx ON {TABLE} (id)",
+    f"CREATE INDEX IF NOT EXISTS documents_modified_idx ON {TABLE} "
+    "(((dates->>'metadata_modified')::float8))",
+]
+
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    """Create schema and table once per process and database, if missing.
+
+    Runs on its own connection (not CKAN's transaction), under an advisory
+    lock so that two processes starting at once do not race on the DDL.
+    """
+    key = str(engine.url)
+    if key in _ready:
+        return
+    with _ready_lock, engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": SCHEMA})
+        _apply_layout(conn)
+        _ready.add(key)
+
+
+def _apply_layout(conn: Connection) -> None:
+    exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f"{SCHEMA}.layout"}).scalar()
+    if exists:
+        version = conn.execute(sa.text(f"SELECT max(version) FROM {SCHEMA}.layout")).scalar()
+        if version == LAYOUT_VERSION:
+            return
+        conn.execute(sa.text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    for statement in _DDL:
+        conn.execute(sa.text(statement))
+    conn.execute(sa.text(f"INSERT INTO {SCHEMA}.layout VALUES (:v)"), {"v": LAYOUT_VERSION})
+
+
+def forget_schema() -> None:
+    """Let the next use re-check the schema (after a test dropped it)."""
+    _ready.clear()
+
+
+_UPSERT = sa.text(f"""
+INSERT INTO {TABLE} (index_id, site_id, id, name, entity_type, dataset_type, state, capacity,
+                     permission_labels, doc, fields, texts, dates, numbers, tsv)
+VALUES (:index_id, :site_id, :id, :name, :entity_type, :dataset_type, :state, :capacity,
+        :permission_labels, CAST(:doc AS jsonb), CAST(:fields AS jsonb), CAST(:texts AS jsonb),
+        CAST(:dates AS jsonb), CAST(:numbers AS jsonb),
+        setweight(to_tsvector(CAST(:cfg AS regconfig), :text_a), 'A')
+        || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_b), 'B')
+        || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_c), 'C'))
+ON CONFLICT (index_id) DO UPDATE SET
+    site_id = EXCLUDED.site_id, id = EXCLUDED.id, name = EXCLUDED.name,
+    entity_type = EXCLUDED.entity_type, dataset_type = EXCLUDED.dataset_type,
+    state = EXCLUDED.state, capacity = EXCLUDED.capacity,
+    permission_labels = EXCLUDED.permission_labels, doc = EXCLUDED.doc,
+    fields = EXCLUDED.fields, texts = EXCLUDED.texts, dates = EXCLUDED.dates,
+    numbers = EXCLUDED.numbers, tsv = EXCLUDED.tsv, indexed_at = now(),
+    seq = nextval('{SCHEMA}.documents_seq')
+""")
+
+
+def _first(row: IndexRow, name: str) -> str | None:
+    values = row.fields.get(name)
+    return values[0] if values else None
+
+
+def upsert(conn: Connection | Any, doc_json: str, row: IndexRow, text_config: str) -> None:
+    """Insert or replace one document; ``index_id`` is Solr's unique key."""
+    index_id = _first(row, "index_id") or _first(row, "id")
+    if not index_id:
+        raise ValueError("document without index_id or id")
+    params: dict[str, Any] = {
+        "index_id": index_id,
+        "site_id": _first(row, "site_id") or "",
+        **{k: _first(row, k) for k in
+           ("id", "name", "entity_type", "dataset_type", "state", "capacity")},
+        "permission_labels": row.fields.get("permission_labels", []),
+        "doc": doc_json,
+        **row.json_columns,
+        "cfg": text_config,
+        "text_a": row.weighted_text["A"],
+        "text_b": row.weighted_text["B"],
+        "text_c": row.weighted_text["C"],
+    }
+    conn.execute(_UPSERT, params)

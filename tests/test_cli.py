@@ -1,0 +1,78 @@
+"""``ckan vernetztestadt ...``: the extension's CKAN commands.
+
+Run through CKAN's own ``ckan`` command group with CKAN's ``cli`` fixture:
+``info`` lists the shipped schema and harvest files, ``init-portal``
+creates the demo sysadmin once and prints its password only that first time.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = re.compile(r"(?:password|Passwort)[^:\n]*:\s*(\S+)\s*$", re.MULTILINE)
+
+
+@pytest.fixture
+def portal_db(clean_db, migrate_db_for) -> None:
+    """An empty database. ``clean_db`` rebuilds only CKAN core's tables; the
+    ``activity`` plugin's migrations (``activity.permission_labels``, written
+    when ``user_create`` records an activity) must be applied again."""
+    migrate_db_for("activity")
+
+
+def invoke(cli, *args: str) -> Result:
+    result = cli.invoke(ckan, ["vernetztestadt", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _names(folder: Path, *suffixes: str) -> list[str]:
+    return sorted(f.name for f in folder.glob("*") if f.is_file() and f.suffix in suffixes)
+
+
+def test_info_lists_the_shipped_files(cli) -> None:
+    output = invoke(cli, "info").output
+    groups = {
+        "Datensatz-Schemas / dataset schemas": _names(ROOT / "schemas", ".yaml", ".yml"),
+        "Table Schemas": _names(ROOT / "schemas" / "tables", ".json"),
+        "Harvest-Quellen / harvest sources": _names(ROOT / "harvesters", ".yaml", ".yml"),
+    }
+    for title, names in groups.items():
+        assert f"{title}: {len(names)}" in output.splitlines()
+        for name in names:
+            assert f"  {name}" in output.splitlines()
+
+
+def test_info_is_listed_in_ckan_help(cli) -> None:
+    result = cli.invoke(ckan, ["vernetztestadt", "--help"])
+    assert result.exit_code == 0
+    assert "init-portal" in result.output and "info" in result.output
+
+
+@pytest.mark.usefixtures("portal_db")
+def test_init_portal_creates_sysadmin_once(cli) -> None:
+    name = tk.config.get("ckanext.vernetztestadt.demo.admin_name")
+    assert model.User.get(name) is None
+
+    first = invoke(cli, "init-portal").output
+    match = PASSWORD.search(first)
+    assert match, first
+    password = match.group(1)
+    user = model.User.get(name)
+    assert user is not None and user.sysadmin
+    assert user.validate_password(password)
+
+    second = invoke(cli, "init-portal").output
+    assert "already exists" in second
+    assert password not in second
+    model.Session.expire_all()
+    assert model.Session.query(model.User).filter_by(name=name).count() == 1
+    assert model.User.get(name).validate_password(password)

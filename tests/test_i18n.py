@@ -1,0 +1,90 @@
+"""The translation catalogue: German msgids, English translation, compiled files.
+
+Checks that the English catalogue translates every message of the ``.pot``,
+that the German catalogue (source language) repeats each msgid, that the
+committed ``.mo`` files are what ``pybabel compile`` makes of the ``.po``
+files (``make i18n``), and that CKAN serves the footer in both languages.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+import ckanext.vernetztestadt as package
+
+DOMAIN = "ckanext-vernetztestadt"
+I18N = Path(package.__file__).parent / "i18n"
+LOCALES = ("de", "en")
+FOOTER = {"de": "Die Vernetzte Stadt", "en": "The Connected City"}
+
+
+def _po_path(locale: str) -> Path:
+    return I18N / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _read_po(path: Path) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def _messages(catalog: Catalog) -> dict[object, object]:
+    """msgid -> msgstr of the real messages (no header, no obsolete entries)."""
+    return {m.id: m.string for m in catalog if m.id}
+
+
+def _template_ids() -> set[object]:
+    return set(_messages(_read_po(I18N / f"{DOMAIN}.pot")))
+
+
+def test_template_has_the_footer_messages() -> None:
+    assert {FOOTER["de"], "Offene Daten unter Datenlizenz Deutschland"} <= _template_ids()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalogue_matches_template(locale: str) -> None:
+    assert set(_messages(_read_po(_po_path(locale)))) == _template_ids(), \
+        "run `make i18n` after changing translatable strings"
+
+
+def test_every_message_has_an_english_translation() -> None:
+    catalog = _read_po(_po_path("en"))
+    for msgid in _template_ids():
+        message = catalog.get(msgid)
+        assert message is not None, f"missing in en: {msgid!r}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), f"no English translation for {msgid!r}"
+        assert not message.fuzzy, f"English translation of {msgid!r} is fuzzy"
+
+
+def test_german_translation_is_the_msgid() -> None:
+    catalog = _read_po(_po_path("de"))
+    assert {m.id: m.string for m in catalog if m.id} == {m.id: m.id for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalogue_is_up_to_date(locale: str, tmp_path: Path) -> None:
+    """Compiling the .po now gives the same messages as the committed .mo."""
+    fresh = tmp_path / f"{DOMAIN}.mo"
+    with fresh.open("wb") as f:
+        write_mo(f, _read_po(_po_path(locale)))
+    committed_path = _po_path(locale).with_suffix(".mo")
+    assert committed_path.exists(), "run `make i18n`"
+    with fresh.open("rb") as f:
+        expected = _messages(read_mo(f))
+    committed = _messages(read_mo(io.BytesIO(committed_path.read_bytes())))
+    assert committed == expected, "the .mo is older than the .po: run `make i18n`"
+    assert FOOTER["de"] in committed
+
+
+@pytest.mark.parametrize(("url", "locale"), [("/user/login", "de"), ("/en/user/login", "en")])
+def test_footer_is_translated(app, url: str, locale: str) -> None:
+    res = app.get(url)
+    assert res.status_code == 200
+    other = "en" if locale == "de" else "de"
+    assert FOOTER[locale] in res.body
+    assert FOOTER[other] not in res.body

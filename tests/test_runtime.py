@@ -1,0 +1,288 @@
+"""The runtime manager: embedded PostgreSQL/Redis and ``vernetztestadt-runtime``.
+
+Every test that starts daemons does so in its own temporary runtime home (a
+fresh embedded PostgreSQL and Redis, never the shared ``.portal``) and the
+``runtime`` fixture stops them again. Checked: start is idempotent, status
+reports the daemons, stale PID files are survived, ``stop`` ends exactly the
+daemons of its home and never an unrelated process, and bad input (closed
+ports, wrong password, busy port) ends the command with one clear line.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from ckanext.vernetztestadt.runtime import services
+from ckanext.vernetztestadt.runtime.services import Runtime
+
+RUNTIME_CLI = Path(sys.executable).with_name("vernetztestadt-runtime")
+DATABASE = "ckan_runtime_test"
+#: Variables of the test session (pytest plugin) that must not reach the CLI.
+SESSION_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_SOLR_URL", "CKAN_STORAGE_PATH",
+                "CKAN_INI", "VERNETZTESTADT_HOME", "VERNETZTESTADT_SERVICES_READY")
+
+#: Known bugs, kept as strict xfails: the test starts passing once fixed.
+BUG_CWD_IS_OURS = ("services._is_ours accepts any process whose cwd is the Redis data "
+                   "folder, so stop() sends it SIGTERM")
+BUG_MASK_SPECIAL_CHARS = ("services.mask leaves a password containing '/', '?' or '#' in "
+                          "the message: urlsplit ends the netloc there")
+
+
+# -- helpers -------------------------------------------------------------------
+def processes_of(home: Path) -> list[psutil.Process]:
+    """Live processes (not zombies) whose command line or cwd names ``home``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid == os.getpid() or proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            text = " ".join(proc.cmdline()) + " " + proc.cwd()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if str(home) in text:
+            found.append(proc)
+    return found
+
+
+def daemon_pids(home: Path) -> set[int]:
+    """PIDs of the PostgreSQL and Redis processes running from ``home``."""
+    return {p.pid for p in processes_of(home)
+            if p.name().startswith(("postgres", "redis-server"))}
+
+
+def dead_pid() -> int:
+    """The PID of a process that has just exited (crash leftover stand-in)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    assert not psutil.pid_exists(proc.pid)
+    return proc.pid
+
+
+def kill_leftovers(home: Path) -> None:
+    """Last resort after a failed test: end daemons started from ``home``."""
+    for pid in daemon_pids(home):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SESSION_VARS}
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(RUNTIME_CLI), *args], env=env, cwd=cwd, text=True,
+                          capture_output=True, timeout=120)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def closed_port() -> int:
+    port = services.free_port()
+    assert not services.port_is_open("127.0.0.1", port)
+    return port
+
+
+# -- fixtures ------------------------------------------------------------------
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    """A fresh runtime home; whatever ran from it is stopped afterwards."""
+    path = (tmp_path / "home").resolve()
+    yield path
+    if path.exists():
+        services.stop(Runtime.load(path))
+    kill_leftovers(path)
+
+
+@pytest.fixture
+def runtime(home: Path) -> Runtime:
+    """A runtime with PostgreSQL and Redis running."""
+    rt = Runtime.load(home)
+    services.start(rt, (DATABASE,))
+    return rt
+
+
+@pytest.fixture
+def unrelated() -> Iterator[subprocess.Popen[bytes]]:
+    """A process the runtime did not start and must never signal."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+# -- start / status ------------------------------------------------------------
+def test_start_runs_both_daemons(runtime: Runtime) -> None:
+    state = services.status(runtime)
+    assert state["postgres"]["running"] and state["redis"]["running"]
+    assert services.port_is_open("127.0.0.1", state["postgres"]["port"])
+    assert services.port_is_open("127.0.0.1", state["redis"]["port"])
+    assert {state["postgres"]["pid"], state["redis"]["pid"]} <= daemon_pids(runtime.home)
+
+
+def test_start_is_idempotent(runtime: Runtime) -> None:
+    before = services.status(runtime)
+    pids = daemon_pids(runtime.home)
+    again = Runtime.load(runtime.home)
+    services.start(again, (DATABASE,))
+    assert services.status(again) == before
+    assert daemon_pids(runtime.home) == pids
+
+
+def test_status_command_reports_running(runtime: Runtime, tmp_path: Path) -> None:
+    result = run_cli("status", "--home", str(runtime.home), env=cli_env(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line, state in zip(lines, (runtime.postgres, runtime.redis), strict=True):
+        assert "running" in line and f"pid={state.pid}" in line and f"port={state.port}" in line
+
+
+def test_database_and_redis_accept_the_runtime_passwords(runtime: Runtime) -> None:
+    services.check_postgres(runtime.database_url(DATABASE))
+    services.check_redis(runtime.redis_url(0))
+
+
+# -- stale state ---------------------------------------------------------------
+def test_start_survives_stale_pid_files(runtime: Runtime,
+                                        unrelated: subprocess.Popen[bytes]) -> None:
+    """After a crash the PID files may name dead or foreign processes."""
+    services.stop(runtime)
+    postmaster = runtime.pgdata / "postmaster.pid"
+    postmaster.write_text(f"{dead_pid()}\n{runtime.pgdata}\n")
+    (runtime.redis_dir / "redis.pid").write_text(f"{unrelated.pid}\n")
+    (runtime.home / services.STATE_FILE).write_text(json.dumps({
+        "postgres": {"port": 0, "password": runtime.postgres.password, "pid": unrelated.pid},
+        "redis": {"port": 0, "password": runtime.redis.password, "pid": dead_pid()},
+    }))
+
+    restarted = Runtime.load(runtime.home)
+    services.start(restarted, (DATABASE,))
+
+    state = services.status(restarted)
+    assert state["postgres"]["running"] and state["redis"]["running"]
+    assert unrelated.pid not in {state["postgres"]["pid"], state["redis"]["pid"]}
+    assert unrelated.poll() is None
+    services.check_postgres(restarted.database_url(DATABASE))
+    services.check_redis(restarted.redis_url(0))
+
+
+def test_status_with_foreign_pid_file_is_not_running(home: Path,
+                                                      unrelated: subprocess.Popen[bytes]) -> None:
+    rt = Runtime.load(home)
+    rt.redis_dir.mkdir(parents=True)
+    (rt.redis_dir / "redis.pid").write_text(f"{unrelated.pid}\n")
+    assert services.status(rt)["redis"]["running"] is False
+
+
+# -- stop ----------------------------------------------------------------------
+def test_stop_ends_exactly_the_started_daemons(runtime: Runtime,
+                                               unrelated: subprocess.Popen[bytes]) -> None:
+    assert daemon_pids(runtime.home)
+    assert services.stop(runtime) == ["postgres", "redis"]
+    assert daemon_pids(runtime.home) == set()
+    assert processes_of(runtime.home) == []
+    assert unrelated.poll() is None
+    state = services.status(Runtime.load(runtime.home))
+    assert not state["postgres"]["running"] and not state["redis"]["running"]
+
+
+def test_stop_twice_stops_nothing(runtime: Runtime) -> None:
+    services.stop(runtime)
+    assert services.stop(Runtime.load(runtime.home)) == []
+
+
+def test_stop_never_signals_a_foreign_pid(runtime: Runtime,
+                                          unrelated: subprocess.Popen[bytes]) -> None:
+    """Foreign PIDs in every place the runtime records one are left alone."""
+    services.stop(runtime)
+    (runtime.pgdata / "postmaster.pid").write_text(f"{unrelated.pid}\n{runtime.pgdata}\n")
+    (runtime.redis_dir / "redis.pid").write_text(f"{unrelated.pid}\n")
+    runtime.postgres.pid = runtime.redis.pid = unrelated.pid
+    runtime.save()
+
+    assert services.stop(Runtime.load(runtime.home)) == []
+    result = run_cli("down", "--home", str(runtime.home), env=cli_env(), cwd=runtime.home)
+    assert result.returncode == 0, result.stderr
+    assert "nothing was running" in result.stdout
+    assert unrelated.poll() is None
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_CWD_IS_OURS)
+def test_stop_spares_foreign_process_working_in_redis_folder(runtime: Runtime) -> None:
+    services.stop(runtime)
+    shell = subprocess.Popen(["sleep", "60"], cwd=runtime.redis_dir)
+    try:
+        (runtime.redis_dir / "redis.pid").write_text(f"{shell.pid}\n")
+        services.stop(Runtime.load(runtime.home))
+        assert shell.poll() is None
+    finally:
+        shell.kill()
+        shell.wait()
+
+
+# -- bad input -------------------------------------------------------------------
+def test_up_with_closed_postgres_port(home: Path, tmp_path: Path) -> None:
+    url = f"postgresql://ckan:geheim-pw@127.0.0.1:{closed_port()}/ckan"
+    result = run_cli("up", "--home", str(home), "--no-demo",
+                     env=cli_env(CKAN_SQLALCHEMY_URL=url), cwd=tmp_path)
+    assert_one_line_error(result, "PostgreSQL", services.mask(url))
+    assert "geheim-pw" not in result.stderr + result.stdout
+    assert daemon_pids(home) == set()
+
+
+def test_up_with_wrong_postgres_password(runtime: Runtime, tmp_path: Path) -> None:
+    url = f"postgresql://ckan:falsch-pw@127.0.0.1:{runtime.postgres.port}/{DATABASE}"
+    other_home = tmp_path / "other-home"
+    result = run_cli("up", "--home", str(other_home), "--no-demo",
+                     env=cli_env(CKAN_SQLALCHEMY_URL=url), cwd=tmp_path)
+    assert_one_line_error(result, "PostgreSQL", services.mask(url), "password")
+    assert "falsch-pw" not in result.stderr + result.stdout
+    assert daemon_pids(other_home) == set()
+
+
+def test_up_with_closed_redis_port(home: Path, tmp_path: Path) -> None:
+    url = f"redis://:geheim-pw@127.0.0.1:{closed_port()}/0"
+    result = run_cli("up", "--home", str(home), "--no-demo",
+                     env=cli_env(CKAN_REDIS_URL=url), cwd=tmp_path)
+    assert_one_line_error(result, "Redis", services.mask(url))
+    assert "geheim-pw" not in result.stderr + result.stdout
+    assert daemon_pids(home) == set()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_MASK_SPECIAL_CHARS)
+def test_error_message_hides_password_with_special_characters(home: Path,
+                                                              tmp_path: Path) -> None:
+    url = f"postgresql://ckan:ge/heim?pw@127.0.0.1:{closed_port()}/ckan"
+    result = run_cli("up", "--home", str(home), "--no-demo",
+                     env=cli_env(CKAN_SQLALCHEMY_URL=url), cwd=tmp_path)
+    assert_one_line_error(result, "PostgreSQL")
+    assert "heim?pw" not in result.stderr
+
+
+def test_serve_on_busy_port(home: Path, tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli("serve", "--home", str(home), "--port", str(port),
+                         env=cli_env(), cwd=tmp_path)
+    assert_one_line_error(result, str(port), "PORT=")

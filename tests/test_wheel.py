@@ -1,0 +1,172 @@
+"""The wheel: what ``pip install .`` ships works without the source tree.
+
+Builds the wheel from a copy of the checkout (so no ``build/`` folder is left
+in it and no stale one leaks into the wheel), installs it into a fresh venv
+that borrows the dependencies of ``.venv`` through a plain path line (which
+does not activate ``.venv``'s editable finder), and checks that the package,
+its data files, ``schemas/`` and ``harvesters/`` and the ``ckan`` command all
+come from the installed wheel.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "ckanext/vernetztestadt"
+#: Not part of a source tree worth copying (and ``.portal`` holds live data).
+NOT_SOURCE = (".git", ".venv", ".portal", "build", "dist", "*.egg-info", "__pycache__",
+              "*.pyc", ".pytest_cache", ".ruff_cache", ".hypothesis", "node_modules")
+CKAN_SCRIPT = """#!{python}
+import sys
+from ckan.cli.cli import ckan
+sys.exit(ckan())
+"""
+
+
+@dataclass(frozen=True)
+class Venv:
+    root: Path
+    site_packages: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+
+def run(args: list[str | Path], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run outside the checkout, so ``''`` on sys.path cannot find its ckanext."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=300, **kwargs)
+
+
+def build_wheel(out: Path) -> Path:
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
+            "-w", out, source]
+    result = run([*base[:4], "--no-build-isolation", *base[4:]], cwd=out)
+    if result.returncode != 0:  # .venv lacks the build backend's `wheel`/new setuptools
+        result = run(base, cwd=out)
+    assert result.returncode == 0, result.stderr
+    wheels = list(out.glob("ckanext_vernetztestadt-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def make_venv(root: Path, wheel: Path) -> Venv:
+    run([sys.executable, "-m", "venv", "--without-pip", root], cwd=root.parent).check_returncode()
+    python = root / "bin" / "python"
+    purelib = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                  cwd=root.parent)
+    site_packages = Path(purelib.stdout.strip())
+    # A plain path line: .venv's modules become importable, its .pth files
+    # (the editable finder of this checkout) are not executed.
+    (site_packages / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # pip comes from .venv through deps.pth; --ignore-installed because the
+    # editable install of .venv is visible as the same version.
+    install = run([python, "-m", "pip", "install", "--no-deps", "--ignore-installed",
+                   "--disable-pip-version-check", "--no-index", wheel], cwd=root.parent)
+    assert install.returncode == 0, install.stderr
+    ckan = root / "bin" / "ckan"  # ckan's console script lives in .venv only
+    ckan.write_text(CKAN_SCRIPT.format(python=python))
+    ckan.chmod(0o755)
+    return Venv(root, site_packages)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel: Path) -> set[str]:
+    with zipfile.ZipFile(wheel) as z:
+        return set(z.namelist())
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Iterator[Venv]:
+    yield make_venv(tmp_path_factory.mktemp("installed") / "venv", wheel)
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+# -- the wheel's content ---------------------------------------------------------
+def test_wheel_has_package_data(wheel_names: set[str]) -> None:
+    for name in ("config_declaration.yaml", "runtime/ckan.ini.tmpl", "templates/footer.html",
+                 "i18n/de/LC_MESSAGES/ckanext-vernetztestadt.mo",
+                 "i18n/en/LC_MESSAGES/ckanext-vernetztestadt.mo"):
+        assert f"{PACKAGE}/{name}" in wheel_names
+
+
+@pytest.mark.parametrize("folder", ["templates", "i18n", "assets", "runtime"])
+def test_wheel_has_every_file_of(folder: str, wheel_names: set[str]) -> None:
+    source = ROOT / PACKAGE / folder
+    missing = [str(p.relative_to(ROOT)) for p in files_under(source)
+               if str(p.relative_to(ROOT)) not in wheel_names]
+    assert not missing, f"not in the wheel (setup.py package_data?): {missing}"
+
+
+@pytest.mark.parametrize("folder", ["schemas", "harvesters"])
+def test_wheel_has_every_file_of_top_level(folder: str, wheel_names: set[str]) -> None:
+    """``schemas/`` and ``harvesters/`` are shipped as subpackages."""
+    source = ROOT / folder
+    files = files_under(source)
+    assert source / "__init__.py" in files
+    missing = [str(p.relative_to(ROOT)) for p in files
+               if f"{PACKAGE}/{p.relative_to(ROOT)}" not in wheel_names]
+    assert not missing, f"not in the wheel (setup.py package_data?): {missing}"
+
+
+# -- the installed wheel ---------------------------------------------------------
+def test_package_is_imported_from_the_venv(venv: Venv) -> None:
+    code = """
+import json, sys
+from ckanext.vernetztestadt import resources
+print(json.dumps({
+    "module": resources.__file__,
+    "schemas": str(resources.schemas_dir()),
+    "harvesters": str(resources.harvesters_dir()),
+    "editable_finder": any("__editable__" in name for name in sys.modules),
+}))
+"""
+    result = run([venv.python, "-c", code], cwd=venv.root)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    for key in ("module", "schemas", "harvesters"):
+        path = Path(found[key]).resolve()
+        assert path.is_relative_to(venv.site_packages.resolve()), found
+        assert not path.is_relative_to(ROOT), found
+    assert found["editable_finder"] is False
+
+
+def test_ckan_command_runs_from_the_venv(venv: Venv) -> None:
+    """The session's CKAN_SQLALCHEMY_URL / CKAN_REDIS_URL reach the command."""
+    assert os.environ.get("CKAN_SQLALCHEMY_URL") and os.environ.get("CKAN_REDIS_URL")
+    result = run([venv.root / "bin" / "ckan", "-c", ROOT / "test.ini", "vernetztestadt", "info"],
+                 cwd=venv.root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    schemas = [p.name for p in (ROOT / "schemas").glob("*.y*ml")]
+    assert f"Datensatz-Schemas / dataset schemas: {len(schemas)}" in result.stdout
+    assert "Harvest-Quellen / harvest sources:" in result.stdout
+
+
+def test_runtime_command_is_installed(venv: Venv) -> None:
+    result = run([venv.root / "bin" / "vernetztestadt-runtime", "--help"], cwd=venv.root)
+    assert result.returncode == 0, result.stderr
+    assert "Embedded PostgreSQL + Redis runtime" in result.stdout
