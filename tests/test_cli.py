@@ -9,23 +9,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from click.testing import Result
-
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+import pytest
 from ckan.cli.cli import ckan
+from click.testing import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = re.compile(r"(?:password|Passwort)[^:\n]*:\s*(\S+)\s*$", re.MULTILINE)
-
-
-@pytest.fixture
-def portal_db(clean_db, migrate_db_for) -> None:
-    """An empty database. ``clean_db`` rebuilds only CKAN core's tables; the
-    ``activity`` plugin's migrations (``activity.permission_labels``, written
-    when ``user_create`` records an activity) must be applied again."""
-    migrate_db_for("activity")
 
 
 def invoke(cli, *args: str) -> Result:
@@ -57,7 +48,7 @@ def test_info_is_listed_in_ckan_help(cli) -> None:
     assert "init-portal" in result.output and "info" in result.output
 
 
-@pytest.mark.usefixtures("portal_db")
+@pytest.mark.usefixtures("clean_db")
 def test_init_portal_creates_sysadmin_once(cli) -> None:
     name = tk.config.get("ckanext.vernetztestadt.demo.admin_name")
     assert model.User.get(name) is None

@@ -1,13 +1,15 @@
 """The translation catalogue: German msgids, English translation, compiled files.
 
-Checks that the English catalogue translates every message of the ``.pot``,
-that the German catalogue (source language) repeats each msgid, that the
-committed ``.mo`` files are what ``pybabel compile`` makes of the ``.po``
-files (``make i18n``), and that CKAN serves the footer in both languages.
+Checks that the ``.pot`` holds what the sources mark for translation, that
+the English catalogue translates every message of the ``.pot``, that the
+German catalogue (source language) repeats each msgid, that the committed
+``.mo`` files are what ``pybabel compile`` makes of the ``.po`` files
+(``make i18n``), and that CKAN serves the footer in both languages.
 """
 from __future__ import annotations
 
-import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from babel.messages.pofile import read_po
 
 import ckanext.vernetztestadt as package
 
+ROOT = Path(__file__).resolve().parents[1]
+PYBABEL = Path(sys.executable).with_name("pybabel")
 DOMAIN = "ckanext-vernetztestadt"
 I18N = Path(package.__file__).parent / "i18n"
 LOCALES = ("de", "en")
@@ -32,6 +36,11 @@ def _read_po(path: Path) -> Catalog:
         return read_po(f)
 
 
+def _read_mo(path: Path) -> Catalog:
+    with path.open("rb") as f:
+        return read_mo(f)
+
+
 def _messages(catalog: Catalog) -> dict[object, object]:
     """msgid -> msgstr of the real messages (no header, no obsolete entries)."""
     return {m.id: m.string for m in catalog if m.id}
@@ -39,6 +48,16 @@ def _messages(catalog: Catalog) -> dict[object, object]:
 
 def _template_ids() -> set[object]:
     return set(_messages(_read_po(I18N / f"{DOMAIN}.pot")))
+
+
+def test_template_is_up_to_date_with_the_sources(tmp_path: Path) -> None:
+    """Extracting now (as ``make i18n`` does) finds the same messages."""
+    fresh = tmp_path / f"{DOMAIN}.pot"
+    result = subprocess.run([str(PYBABEL), "-q", "extract", "-F", str(ROOT / "babel.cfg"),
+                             "-o", str(fresh), "ckanext/vernetztestadt"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert set(_messages(_read_po(fresh))) == _template_ids(), "run `make i18n`"
 
 
 def test_template_has_the_footer_messages() -> None:
@@ -62,8 +81,8 @@ def test_every_message_has_an_english_translation() -> None:
 
 
 def test_german_translation_is_the_msgid() -> None:
-    catalog = _read_po(_po_path("de"))
-    assert {m.id: m.string for m in catalog if m.id} == {m.id: m.id for m in catalog if m.id}
+    messages = _messages(_read_po(_po_path("de")))
+    assert messages == {msgid: msgid for msgid in messages}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -74,9 +93,8 @@ def test_compiled_catalogue_is_up_to_date(locale: str, tmp_path: Path) -> None:
         write_mo(f, _read_po(_po_path(locale)))
     committed_path = _po_path(locale).with_suffix(".mo")
     assert committed_path.exists(), "run `make i18n`"
-    with fresh.open("rb") as f:
-        expected = _messages(read_mo(f))
-    committed = _messages(read_mo(io.BytesIO(committed_path.read_bytes())))
+    expected = _messages(_read_mo(fresh))
+    committed = _messages(_read_mo(committed_path))
     assert committed == expected, "the .mo is older than the .po: run `make i18n`"
     assert FOOTER["de"] in committed
 

@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -39,25 +39,36 @@ BUG_MASK_SPECIAL_CHARS = ("services.mask leaves a password containing '/', '?' o
 
 
 # -- helpers -------------------------------------------------------------------
-def processes_of(home: Path) -> list[psutil.Process]:
-    """Live processes (not zombies) whose command line or cwd names ``home``."""
-    found = []
+def processes_of(home: Path) -> dict[int, str]:
+    """PID -> name of live processes whose command line or cwd names ``home``.
+
+    PostgreSQL's workers are renamed ("postgres: checkpointer") and Redis
+    shows only its address; their cwd is still inside ``home``.
+    """
+    found = {}
     for proc in psutil.process_iter():
         try:
             if proc.pid == os.getpid() or proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             text = " ".join(proc.cmdline()) + " " + proc.cwd()
+            if str(home) in text:
+                found[proc.pid] = proc.name()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        if str(home) in text:
-            found.append(proc)
     return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def daemon_pids(home: Path) -> set[int]:
     """PIDs of the PostgreSQL and Redis processes running from ``home``."""
-    return {p.pid for p in processes_of(home)
-            if p.name().startswith(("postgres", "redis-server"))}
+    return {pid for pid, name in processes_of(home).items()
+            if name.startswith(("postgres", "redis-server"))}
 
 
 def dead_pid() -> int:
@@ -103,13 +114,26 @@ def closed_port() -> int:
 
 # -- fixtures ------------------------------------------------------------------
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    """A fresh runtime home; whatever ran from it is stopped afterwards."""
-    path = (tmp_path / "home").resolve()
-    yield path
-    if path.exists():
-        services.stop(Runtime.load(path))
-    kill_leftovers(path)
+def new_home(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Fresh runtime homes; whatever ran from them is stopped afterwards."""
+    homes: list[Path] = []
+
+    def make(name: str) -> Path:
+        homes.append((tmp_path / name).resolve())
+        return homes[-1]
+
+    yield make
+    for path in homes:
+        try:
+            if path.exists():
+                services.stop(Runtime.load(path))
+        finally:
+            kill_leftovers(path)
+
+
+@pytest.fixture
+def home(new_home: Callable[[str], Path]) -> Path:
+    return new_home("home")
 
 
 @pytest.fixture
@@ -196,10 +220,12 @@ def test_status_with_foreign_pid_file_is_not_running(home: Path,
 # -- stop ----------------------------------------------------------------------
 def test_stop_ends_exactly_the_started_daemons(runtime: Runtime,
                                                unrelated: subprocess.Popen[bytes]) -> None:
-    assert daemon_pids(runtime.home)
+    started = daemon_pids(runtime.home)
+    assert {runtime.postgres.pid, runtime.redis.pid} < started  # and PostgreSQL's workers
     assert services.stop(runtime) == ["postgres", "redis"]
     assert daemon_pids(runtime.home) == set()
-    assert processes_of(runtime.home) == []
+    assert processes_of(runtime.home) == {}
+    assert not any(alive(pid) for pid in started)
     assert unrelated.poll() is None
     state = services.status(Runtime.load(runtime.home))
     assert not state["postgres"]["running"] and not state["redis"]["running"]
@@ -249,9 +275,10 @@ def test_up_with_closed_postgres_port(home: Path, tmp_path: Path) -> None:
     assert daemon_pids(home) == set()
 
 
-def test_up_with_wrong_postgres_password(runtime: Runtime, tmp_path: Path) -> None:
+def test_up_with_wrong_postgres_password(runtime: Runtime, new_home: Callable[[str], Path],
+                                        tmp_path: Path) -> None:
     url = f"postgresql://ckan:falsch-pw@127.0.0.1:{runtime.postgres.port}/{DATABASE}"
-    other_home = tmp_path / "other-home"
+    other_home = new_home("other-home")
     result = run_cli("up", "--home", str(other_home), "--no-demo",
                      env=cli_env(CKAN_SQLALCHEMY_URL=url), cwd=tmp_path)
     assert_one_line_error(result, "PostgreSQL", services.mask(url), "password")

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from . import dismax, storage
 from .analysis import analyse, fold
 from .fields import NOT_STORED, FieldType, field_type
+from .functions import compile_function, compile_local_filter
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,9 @@ class PostgresSolr:
         statement = SearchStatement(sql)
         self._add_query(statement, q, params)
         for fq in _as_list(params.get("fq")) + _as_list(params.get("fq_list")):
-            statement.where.append(compile_query(fq, sql, params.get("df", "text"), "AND"))
+            statement.where.append(_filter(fq, sql, params.get("df", "text")))
+        if params.get("bf"):  # boost function (ckanext-spatial ranks by overlap)
+            statement.score = f"({statement.score}) + ({compile_function(params['bf'], sql)})"
         rows = _int(params, "rows", 10, 0, MAX_ROWS)
         start = _int(params, "start", 0, 0, MAX_START)
         order = statement.sort_keys(params.get("sort") or "score desc")
@@ -271,6 +274,14 @@ class PostgresSolr:
                 continue
             docs.append(_project(doc, wanted, score))
         return docs
+
+
+def _filter(fq: str, sql: SqlBuilder, default_field: str) -> str:
+    """One ``fq``: Lucene syntax, or local parameters (``{!frange}``) that CKAN
+    let through because ``ckan.search.solr_allowed_query_parsers`` allows them."""
+    if fq.lstrip().startswith("{!"):
+        return compile_local_filter(fq, sql)
+    return compile_query(fq, sql, default_field, "AND")
 
 
 def _fl_fields(fl: Any) -> set[str] | None:
