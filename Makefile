@@ -63,3 +63,25 @@ i18n: $(STAMP)
 	  write_po(open(path, 'wb'), cat)" \
 	  ckanext/vernetztestadt/i18n/de/LC_MESSAGES/ckanext-vernetztestadt.po
 	$(BIN)/pybabel compile --statistics -D ckanext-vernetztestadt -d ckanext/vernetztestadt/i18n
+
+# CKAN 2.12's own search-dependent tests (from the installed ckan package)
+# against the PostgreSQL search backend. Runs in its own database and Redis db
+# so that it can run beside `make test`. Prints "N passed, M failed" last and
+# fails below a 98 % pass rate; exclusions: tests/conformance/excluded.txt.
+CONFORMANCE_TESTS := ckan/tests/logic/action/test_get.py ckan/tests/lib/search \
+  ckan/tests/controllers/test_package.py ckan/tests/controllers/test_group.py \
+  ckan/tests/controllers/test_pagination.py ckan/tests/cli/test_search_index.py \
+  ckanext/example_ipermissionlabels/tests
+
+.PHONY: conformance
+conformance: $(STAMP)
+	@site=$$($(BIN)/python -c "import ckan, os; print(os.path.dirname(os.path.dirname(ckan.__file__)))"); \
+	cd $$site && VERNETZTESTADT_HOME=$(CURDIR)/.portal \
+	  VERNETZTESTADT_TEST_DATABASE=ckan_conformance VERNETZTESTADT_TEST_REDIS_DB=2 \
+	  $(CURDIR)/$(BIN)/python -m pytest -c $(CURDIR)/pyproject.toml --rootdir=$$site \
+	  --confcutdir=$$site -o addopts="" -p no:cacheprovider \
+	  -p ckanext.vernetztestadt.testing.pytest_plugin \
+	  -p ckanext.vernetztestadt.testing.conformance \
+	  --ckan-ini=$(CURDIR)/tests/conformance/test-core.ini \
+	  --conformance-list=$(CURDIR)/tests/conformance/excluded.txt \
+	  -q -rfE $(PYTEST_ARGS) $(CONFORMANCE_TESTS)

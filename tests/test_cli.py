@@ -42,7 +42,7 @@ def test_info_lists_the_shipped_files(cli) -> None:
             assert f"  {name}" in output.splitlines()
 
 
-def test_info_is_listed_in_ckan_help(cli) -> None:
+def test_commands_are_registered_with_ckan(cli) -> None:
     result = cli.invoke(ckan, ["vernetztestadt", "--help"])
     assert result.exit_code == 0
     assert "init-portal" in result.output and "info" in result.output
@@ -64,6 +64,7 @@ def test_init_portal_creates_sysadmin_once(cli) -> None:
     second = invoke(cli, "init-portal").output
     assert "already exists" in second
     assert password not in second
+    assert PASSWORD.search(second) is None
     model.Session.expire_all()
     assert model.Session.query(model.User).filter_by(name=name).count() == 1
     assert model.User.get(name).validate_password(password)

@@ -1,9 +1,7 @@
 """The foundation: plugin loaded, config declared, pages and CLI answer."""
-import pytest
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.tests import helpers
 
 
 def test_plugin_is_loaded():

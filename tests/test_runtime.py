@@ -31,11 +31,6 @@ DATABASE = "ckan_runtime_test"
 SESSION_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_SOLR_URL", "CKAN_STORAGE_PATH",
                 "CKAN_INI", "VERNETZTESTADT_HOME", "VERNETZTESTADT_SERVICES_READY")
 
-#: Known bugs, kept as strict xfails: the test starts passing once fixed.
-BUG_CWD_IS_OURS = ("services._is_ours accepts any process whose cwd is the Redis data "
-                   "folder, so stop() sends it SIGTERM")
-BUG_MASK_SPECIAL_CHARS = ("services.mask leaves a password containing '/', '?' or '#' in "
-                          "the message: urlsplit ends the netloc there")
 
 
 # -- helpers -------------------------------------------------------------------
@@ -252,7 +247,6 @@ def test_stop_never_signals_a_foreign_pid(runtime: Runtime,
     assert unrelated.poll() is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_CWD_IS_OURS)
 def test_stop_spares_foreign_process_working_in_redis_folder(runtime: Runtime) -> None:
     services.stop(runtime)
     shell = subprocess.Popen(["sleep", "60"], cwd=runtime.redis_dir)
@@ -295,7 +289,6 @@ def test_up_with_closed_redis_port(home: Path, tmp_path: Path) -> None:
     assert daemon_pids(home) == set()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_MASK_SPECIAL_CHARS)
 def test_error_message_hides_password_with_special_characters(home: Path,
                                                               tmp_path: Path) -> None:
     url = f"postgresql://ckan:ge/heim?pw@127.0.0.1:{closed_port()}/ckan"

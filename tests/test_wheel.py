@@ -168,24 +168,29 @@ print(json.dumps({
     assert found["editable_finder"] is False
 
 
-#: Known bug, kept as a strict xfail while it shows: git and the wheel carry no
-#: empty folders, so without any ``schemas/tables/*.json`` the installed
-#: package has no ``schemas/tables`` and ``resources.list_files`` raises
-#: FileNotFoundError in ``ckan vernetztestadt info``.
-NO_TABLE_SCHEMAS = not any((ROOT / "schemas" / "tables").glob("*.json"))
-
-
-@pytest.mark.xfail(NO_TABLE_SCHEMAS, strict=True, raises=AssertionError,
-                   reason="bug: resources.list_files fails on the missing schemas/tables")
-def test_ckan_command_runs_from_the_venv(venv: Venv) -> None:
-    """The session's CKAN_SQLALCHEMY_URL / CKAN_REDIS_URL reach the command."""
+def ckan_command(venv: Venv, *args: str) -> subprocess.CompletedProcess[str]:
+    """``ckan -c test.ini ...`` of the venv with this session's environment."""
     assert os.environ.get("CKAN_SQLALCHEMY_URL") and os.environ.get("CKAN_REDIS_URL")
-    result = run([venv.root / "bin" / "ckan", "-c", ROOT / "test.ini", "vernetztestadt", "info"],
-                 cwd=venv.root)
+    return run([venv.root / "bin" / "ckan", "-c", ROOT / "test.ini", *args], cwd=venv.root)
+
+
+def test_ckan_command_uses_the_session_services(venv: Venv) -> None:
+    """CKAN_SQLALCHEMY_URL / CKAN_REDIS_URL of the pytest plugin reach it."""
+    result = ckan_command(venv, "db", "version")
     assert result.returncode == 0, result.stderr[-3000:]
-    schemas = [p.name for p in (ROOT / "schemas").glob("*.y*ml")]
-    assert f"Datensatz-Schemas / dataset schemas: {len(schemas)}" in result.stdout
-    assert "Harvest-Quellen / harvest sources:" in result.stdout
+    assert "Current DB version" in result.stdout
+    assert "Could not connect to Redis" not in result.stderr
+
+
+def test_ckan_vernetztestadt_info_runs_from_the_venv(venv: Venv) -> None:
+    result = ckan_command(venv, "vernetztestadt", "info")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    schemas = sorted(p.name for p in (ROOT / "schemas").iterdir()
+                     if p.suffix in (".yaml", ".yml"))
+    assert f"Datensatz-Schemas / dataset schemas: {len(schemas)}" in lines
+    assert all(f"  {name}" in lines for name in schemas)
+    assert any(line.startswith("Harvest-Quellen / harvest sources: ") for line in lines)
 
 
 def test_runtime_command_is_installed(venv: Venv) -> None:

@@ -10,7 +10,7 @@ Must not touch: the services or the configuration file (``runtime``).
 from __future__ import annotations
 
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk

@@ -5,7 +5,8 @@ the search index; pages get their data from actions.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 

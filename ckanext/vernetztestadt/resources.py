@@ -30,6 +30,8 @@ def harvesters_dir() -> Traversable:
 
 def list_files(folder: Traversable, suffixes: tuple[str, ...]) -> list[Traversable]:
     """The files directly in ``folder`` with one of ``suffixes``, sorted by name."""
+    if not folder.is_dir():  # wheels keep no empty folders
+        return []
     return sorted((f for f in folder.iterdir() if f.is_file() and f.name.endswith(suffixes)),
                   key=lambda f: f.name)
 

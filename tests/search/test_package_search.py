@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ckan.tests import factories, helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

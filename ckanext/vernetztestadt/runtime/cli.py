@@ -96,7 +96,10 @@ def serve(home: Path, port: int) -> None:
 @home_option
 def down(home: Path) -> None:
     """Stop the PostgreSQL and Redis daemons started from this home."""
-    stopped = services.stop(Runtime.load(home))
+    try:
+        stopped = services.stop(Runtime.load(home))
+    except ServiceError as exc:
+        _fail(str(exc))
     click.echo("Gestoppt / stopped: " + (", ".join(stopped) or "nichts lief / nothing was running"))
 
 
@@ -104,7 +107,11 @@ def down(home: Path) -> None:
 @home_option
 def status(home: Path) -> None:
     """Report the daemons of this home."""
-    for name, info in services.status(Runtime.load(home)).items():
+    try:
+        report = services.status(Runtime.load(home))
+    except ServiceError as exc:
+        _fail(str(exc))
+    for name, info in report.items():
         state = "läuft / running" if info["running"] else "gestoppt / stopped"
         click.echo(f"{name:9} {state:20} pid={info['pid']} port={info['port']}")
 

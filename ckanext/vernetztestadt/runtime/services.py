@@ -13,6 +13,7 @@ and whose command line still names this home's data folders.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 import os
 import secrets
 import shutil
@@ -23,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import psutil
 
@@ -61,8 +62,12 @@ class Runtime:
         state_path = home / STATE_FILE
         if not state_path.exists():
             return cls(home)
-        raw = json.loads(state_path.read_text())
-        return cls(home, ServiceState(**raw["postgres"]), ServiceState(**raw["redis"]))
+        try:
+            raw = json.loads(state_path.read_text())
+            return cls(home, ServiceState(**raw["postgres"]), ServiceState(**raw["redis"]))
+        except (ValueError, KeyError, TypeError):
+            raise ServiceError(f"{state_path} is damaged; stop stray processes and "
+                               "delete it (data stays)") from None
 
     def save(self) -> None:
         data = {"postgres": asdict(self.postgres), "redis": asdict(self.redis)}
@@ -104,23 +109,27 @@ def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def _is_ours(pid: int | None, marker: Path) -> bool:
-    """True if ``pid`` is alive and its command line names ``marker``.
+def _is_ours(pid: int | None, binary: str, *, data_dir: Path | None = None,
+             cwd: Path | None = None) -> bool:
+    """True if ``pid`` is alive, runs ``binary`` and belongs to this home.
 
     A PID file can outlive its process and the number can be reused by an
-    unrelated program; checking the command line keeps ``stop`` from ever
-    signalling a process this runtime did not start.
+    unrelated program; matching the executable and the exact data folder
+    (PostgreSQL's ``-D``) or working directory (Redis) keeps ``stop`` from
+    ever signalling a process this runtime did not start.
     """
     if not pid or not psutil.pid_exists(pid):
         return False
     try:
         proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
+        if proc.status() == psutil.STATUS_ZOMBIE or Path(proc.exe()).name != binary:
             return False
-        cmdline = " ".join(proc.cmdline()) + " " + (proc.cwd() or "")
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        if data_dir is not None:
+            args = proc.cmdline()
+            return any(a == "-D" and Path(b) == data_dir for a, b in pairwise(args))
+        return cwd is not None and Path(proc.cwd()) == cwd
+    except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
         return False
-    return str(marker) in cmdline
 
 
 def _wait_for(predicate: Any, seconds: float, what: str) -> None:
@@ -195,8 +204,9 @@ def _pg_running(runtime: Runtime) -> bool:
         pid = int(pidfile.read_text().split()[0])
     except (ValueError, IndexError):
         return False
-    runtime.postgres.pid = pid
-    return _is_ours(pid, runtime.pgdata)
+    ours = _is_ours(pid, "postgres", data_dir=runtime.pgdata)
+    runtime.postgres.pid = pid if ours else None
+    return ours
 
 
 def _pg_start(runtime: Runtime) -> None:
@@ -216,7 +226,8 @@ def _pg_start(runtime: Runtime) -> None:
                  "-t", "60", "-o", options, "start"], runtime)
     except subprocess.CalledProcessError as exc:
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
-        raise ServiceError(f"PostgreSQL did not start: {' '.join(tail) or exc.stderr.strip()}")
+        reason = " ".join(tail) or exc.stderr.strip()
+        raise ServiceError(f"PostgreSQL did not start: {reason}") from None
     _pg_running(runtime)
 
 
@@ -248,7 +259,11 @@ def ensure_database(runtime: Runtime, name: str) -> None:
 def _pg_stop(runtime: Runtime) -> bool:
     if not _pg_running(runtime):
         return False
-    _pg_run([_pg_bin("pg_ctl"), "-D", str(runtime.pgdata), "-m", "fast", "-w", "stop"], runtime)
+    try:
+        _pg_run([_pg_bin("pg_ctl"), "-D", str(runtime.pgdata), "-m", "fast", "-w", "stop"],
+                runtime)
+    except subprocess.CalledProcessError as exc:
+        raise ServiceError(f"PostgreSQL did not stop: {exc.stderr.strip()}") from None
     runtime.postgres.pid = None
     return True
 
@@ -288,8 +303,9 @@ def _redis_running(runtime: Runtime) -> bool:
         pid = int(pidfile.read_text().strip())
     except ValueError:
         return False
-    runtime.redis.pid = pid
-    return _is_ours(pid, runtime.redis_dir)
+    ours = _is_ours(pid, "redis-server", cwd=runtime.redis_dir)
+    runtime.redis.pid = pid if ours else None
+    return ours
 
 
 def _redis_start(runtime: Runtime) -> None:
@@ -311,7 +327,7 @@ def _redis_stop(runtime: Runtime) -> bool:
     assert runtime.redis.pid is not None
     os.kill(runtime.redis.pid, signal.SIGTERM)
     pid = runtime.redis.pid
-    _wait_for(lambda: not psutil.pid_exists(pid) or not _is_ours(pid, runtime.redis_dir),
+    _wait_for(lambda: not _is_ours(pid, "redis-server", cwd=runtime.redis_dir),
               20, "Redis shutdown")
     runtime.redis.pid = None
     return True
@@ -353,11 +369,13 @@ def status(runtime: Runtime) -> dict[str, dict[str, Any]]:
 # -- real services -------------------------------------------------------------
 def mask(url: str) -> str:
     """The URL with its password replaced, for messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
 
 
 def check_postgres(url: str) -> None:
@@ -367,7 +385,7 @@ def check_postgres(url: str) -> None:
         engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 5})
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure becomes one line
+    except Exception as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise ServiceError(f"PostgreSQL unreachable at {mask(url)}: {reason}") from None
 
@@ -377,7 +395,7 @@ def check_redis(url: str) -> None:
 
     try:
         redis.Redis.from_url(url, socket_connect_timeout=5).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ServiceError(f"Redis unreachable at {mask(url)}: {exc}") from None
 
 
@@ -386,5 +404,5 @@ def check_solr(url: str) -> None:
 
     try:
         requests.get(url.rstrip("/") + "/admin/ping", timeout=5).raise_for_status()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ServiceError(f"Solr unreachable at {mask(url)}: {exc}") from None

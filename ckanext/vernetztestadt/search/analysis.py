@@ -15,7 +15,7 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -65,7 +65,7 @@ def parse_date(value: str) -> float | None:
     except (ValueError, OverflowError):
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 

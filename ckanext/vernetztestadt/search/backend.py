@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
+from . import storage
 from .connection import PostgresSolr
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ def make_connection(decode_dates: bool = True) -> PostgresSolr:
 def is_available() -> bool:
     try:
         make_connection().ping()
-    except Exception:  # noqa: BLE001 - same contract as CKAN's: True or False
+    except Exception:
         log.exception("PostgreSQL search backend is not available")
         return False
     return True
@@ -49,9 +51,31 @@ def check_solr_schema_version(schema_file: str | None = None) -> bool:
     return True
 
 
+def _forget_connections_after_fork() -> None:
+    """In a forked child (``ckan search-index rebuild-fast``), drop the
+    parent's pooled connections without closing them: the sockets are shared
+    with the parent, so they must never be used or closed from the child."""
+    import ckan.model as model
+
+    engine = getattr(model.meta, "engine", None)
+    if engine is not None:
+        engine.dispose(close=False)
+    model.Session.registry.clear()
+
+
+_fork_hook_registered = False
+
+
 def install(text_config: str, timeout_ms: int) -> None:
     """Replace CKAN's Solr connection everywhere it is referenced."""
+    global _fork_hook_registered
     _settings.update(text_config=text_config, timeout_ms=timeout_ms)
+    import ckan.model as model
+
+    storage.track_commits(model.Session)
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_forget_connections_after_fork)
+        _fork_hook_registered = True
     for name in ALIAS_MODULES:
         try:
             module = importlib.import_module(name)

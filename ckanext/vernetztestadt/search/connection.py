@@ -116,8 +116,8 @@ class SearchStatement:
         for name in fields:
             bound = self.sql.bind(name)
             parts.append(
-                f"CAST({self.sql.bind(name)} AS text), (SELECT coalesce(json_agg(json_build_array(f.v, f.c)"
-                f" ORDER BY f.c DESC, f.v COLLATE \"C\"), '[]'::json) FROM ("
+                f"CAST({bound} AS text), (SELECT coalesce(json_agg("
+                f"json_build_array(f.v, f.c) ORDER BY f.c DESC, f.v COLLATE \"C\"), '[]'::json) FROM ("
                 f"SELECT v.value AS v, count(*) AS c FROM m, "
                 f"jsonb_array_elements_text(m.fields->{bound}) AS v(value) GROUP BY v.value "
                 f"HAVING count(*) >= {self.sql.bind(max(1, mincount))} "
@@ -160,6 +160,7 @@ class PostgresSolr:
         for doc in docs:
             row = analyse(doc)
             storage.upsert(conn, json.dumps(doc, default=str), row, self.text_config)
+        self._commit_if_asked(commit)
         return ""
 
     def delete(self, id: Any = None, q: str | None = None, commit: bool | None = None,
@@ -177,7 +178,15 @@ class PostgresSolr:
             except QuerySyntaxError as exc:
                 raise pysolr.SolrError(str(exc)) from None
             conn.execute(sa.text(f"DELETE FROM {storage.TABLE} d WHERE {condition}"), sql.params)
+        self._commit_if_asked(commit)
         return ""
+
+    def _commit_if_asked(self, commit: bool | None) -> None:
+        """Solr's commit=True, made transactional: within a unit of work that
+        CKAN commits itself the write is left to that commit (all or nothing,
+        no ghost documents); on its own it commits at once."""
+        if commit and storage.should_commit(self.session()):
+            self.session.commit()
 
     def commit(self, **_: Any) -> str:
         self.session.commit()

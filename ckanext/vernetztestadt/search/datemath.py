@@ -5,7 +5,7 @@ Must not touch: anything else; it is a pure function.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dateutil.relativedelta import relativedelta
 
@@ -81,12 +81,12 @@ def resolve(text: str, now: datetime | None = None) -> float:
     """Seconds since the epoch for a Solr date expression."""
     anchor, ops = _split_anchor(text.strip())
     if anchor == "NOW":
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
     else:
         seconds = parse_date(anchor)
         if seconds is None:
             raise DateMathError(f"invalid date {text!r}")
-        moment = datetime.fromtimestamp(seconds, timezone.utc)
+        moment = datetime.fromtimestamp(seconds, UTC)
     try:
         return _apply(moment, ops).timestamp()
     except (OverflowError, ValueError) as exc:

@@ -6,10 +6,10 @@ Must not touch: SQL (``storage``, ``lucene``) or documents (``analysis``).
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     STRING = "string"
     TEXT = "text"
     DATE = "date"

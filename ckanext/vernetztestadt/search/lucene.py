@@ -45,7 +45,7 @@ def parse(text: str) -> tree.Item:
             return _luqum_parser.parse(text)
     except (ParseError, RecursionError, ValueError, TypeError) as exc:
         raise QuerySyntaxError(f"cannot parse query: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - ply raises bare errors on odd input
+    except Exception as exc:
         raise QuerySyntaxError(f"cannot parse query: {exc}") from None
 
 

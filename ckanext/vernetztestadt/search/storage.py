@@ -90,6 +90,48 @@ def _apply_layout(conn: Connection) -> None:
     conn.execute(sa.text(f"INSERT INTO {SCHEMA}.layout VALUES (:v)"), {"v": LAYOUT_VERSION})
 
 
+IN_COMMIT = "vernetztestadt_search.in_commit"
+HAS_WORK = "vernetztestadt_search.has_work"
+
+
+def track_commits(session: Any) -> None:
+    """Record, per session, whether it is committing or holds unfinished work.
+
+    CKAN asks the index to commit (Solr's ``commit=True``) both from inside a
+    unit of work that it commits itself afterwards (package_create/update/
+    delete) and from places where nothing commits later (``search-index
+    clear``, tag_delete's re-indexing). ``should_commit`` tells them apart.
+    ``insert=True`` puts the mark before CKAN's own before_commit listener.
+    """
+    if sa.event.contains(session, "before_commit", _mark_commit):
+        return
+    sa.event.listen(session, "before_commit", _mark_commit, insert=True)
+    sa.event.listen(session, "after_flush", _mark_work)
+    for name in ("after_commit", "after_rollback"):
+        sa.event.listen(session, name, _unmark)
+
+
+def _mark_commit(session: Any) -> None:
+    session.info[IN_COMMIT] = True
+
+
+def _mark_work(session: Any, *_: Any) -> None:
+    session.info[HAS_WORK] = True
+
+
+def _unmark(session: Any, *_: Any) -> None:
+    session.info.pop(IN_COMMIT, None)
+    session.info.pop(HAS_WORK, None)
+
+
+def should_commit(session: Any) -> bool:
+    """True when an index write is the only work of the session's transaction,
+    so committing it now cannot commit (or be undone with) anything else."""
+    return not (session.info.get(IN_COMMIT) or session.info.get(HAS_WORK)
+                or session.in_nested_transaction()
+                or session.new or session.dirty or session.deleted)
+
+
 def forget_schema() -> None:
     """Let the next use re-check the schema (after a test dropped it)."""
     _ready.clear()

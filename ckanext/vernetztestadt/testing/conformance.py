@@ -1,0 +1,204 @@
+"""pytest plugin: CKAN's own search tests against the PostgreSQL backend.
+
+Owns, for ``make conformance`` (load with
+``-p ckanext.vernetztestadt.testing.conformance``):
+
+- installing the PostgreSQL search connection globally at ``pytest_configure``
+  time, before CKAN builds its app or any test module is imported, so that it
+  stays in place whatever plugins CKAN's tests load and unload (the
+  ``vernetztestadt_search`` plugin is not in ``ckan.plugins`` here);
+- reading ``tests/conformance/excluded.txt``: node ids of its ``[excluded]``
+  section are deselected; those of its ``[known-failing]`` section run as
+  usual and are only used to tell expected from unexpected failures;
+- the closing line ``N passed, M failed`` (last line of the output) and the
+  exit status: 0 when at least ``--conformance-min-rate`` percent of the tests
+  that ran passed, 1 otherwise.
+
+Must not touch: the services (``pytest_plugin`` starts them), CKAN's
+fixtures, or search semantics (``ckanext.vernetztestadt.search``).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+DEFAULT_LIST = Path(__file__).resolve().parents[3] / "tests" / "conformance" / "excluded.txt"
+DEFAULT_MIN_RATE = 98.0
+SECTIONS = ("excluded", "known-failing")
+
+
+@dataclass
+class ConformanceList:
+    """The node ids of ``excluded.txt``, by section, with their reasons."""
+
+    excluded: dict[str, str] = field(default_factory=dict)
+    known_failing: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> ConformanceList:
+        """Parse ``node-id  # reason`` lines under ``[excluded]`` / ``[known-failing]``."""
+        result = cls()
+        if not path.exists():
+            return result
+        section = "excluded"
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip()
+                if section not in SECTIONS:
+                    raise pytest.UsageError(f"{path}:{number}: unknown section [{section}]")
+                continue
+            node, _, reason = line.partition(" #")
+            node, reason = node.strip(), reason.strip()
+            if not reason:
+                raise pytest.UsageError(f"{path}:{number}: '{node}' has no '  # reason'")
+            target = result.excluded if section == "excluded" else result.known_failing
+            target[node] = reason
+        return result
+
+
+def matches(node_id: str, entries: dict[str, str]) -> str | None:
+    """The entry covering ``node_id``: itself, its class/module, or its
+    un-parametrised function (``test_x`` covers ``test_x[a]``)."""
+    if node_id in entries:
+        return node_id
+    for entry in entries:
+        if node_id.startswith(entry) and node_id[len(entry)] in ":[":
+            return entry
+    return None
+
+
+def site_node_id(item: pytest.Item, site: Path) -> str:
+    """``item``'s node id relative to site-packages, whatever pytest's rootdir."""
+    try:
+        relative = item.path.resolve().relative_to(site).as_posix()
+    except ValueError:
+        return item.nodeid
+    _, sep, rest = item.nodeid.partition("::")
+    return relative + sep + rest
+
+
+@dataclass
+class Tally:
+    """Outcome per test (the worst of its setup, call and teardown)."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, report: pytest.TestReport) -> None:
+        current = self.outcomes.get(report.nodeid)
+        if report.failed:
+            outcome = "failed"
+        elif report.when == "call" and report.passed:
+            outcome = "passed"
+        elif report.skipped:
+            outcome = "skipped"
+        else:
+            return  # passed setup/teardown: decided by the call
+        if current != "failed":
+            self.outcomes[report.nodeid] = outcome
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for value in self.outcomes.values() if value == outcome)
+
+
+class ConformancePlugin:
+    """Deselection, tally and closing line of one conformance run."""
+
+    def __init__(self, config: pytest.Config, listing: ConformanceList, min_rate: float) -> None:
+        self.config = config
+        self.listing = listing
+        self.min_rate = min_rate
+        self.tally = Tally()
+        self.site = _site_packages()
+        self.ids: dict[str, str] = {}  # pytest node id -> site-packages node id
+        self.deselected = 0
+        self.used: set[str] = set()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        keep, drop = [], []
+        for item in items:
+            node = site_node_id(item, self.site)
+            self.ids[item.nodeid] = node
+            entry = matches(node, self.listing.excluded)
+            if entry is None:
+                keep.append(item)
+            else:
+                self.used.add(entry)
+                drop.append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+        self.deselected = len(drop)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.tally.add(report)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session,
+                             exitstatus: int) -> Generator[None, None, None]:
+        # tryfirst wrapper: outside the terminal reporter's, so what is
+        # written here comes after pytest's own summary line.
+        result = yield
+        passed, failed = self.tally.count("passed"), self.tally.count("failed")
+        skipped = self.tally.count("skipped")
+        ran = passed + failed
+        rate = 100.0 * passed / ran if ran else 0.0
+        writer = self.config.get_terminal_writer()
+        writer.line("")
+        unexpected = sorted(self._site_id(n) for n, o in self.tally.outcomes.items()
+                            if o == "failed"
+                            and matches(self._site_id(n), self.listing.known_failing) is None)
+        fixed = sorted(self._site_id(n) for n, o in self.tally.outcomes.items()
+                       if o == "passed"
+                       and matches(self._site_id(n), self.listing.known_failing) is not None)
+        for title, nodes in (("unexpected failures (not in excluded.txt)", unexpected),
+                             ("listed as known-failing but passed", fixed)):
+            if nodes:
+                writer.line(f"conformance: {title}:")
+                for node in nodes:
+                    writer.line(f"  {node}")
+        writer.line(f"conformance: {rate:.1f} % of {ran} tests passed (minimum "
+                    f"{self.min_rate:g} %); {skipped} skipped, {self.deselected} excluded")
+        writer.line(f"{passed} passed, {failed} failed")
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            ok = ran > 0 and rate >= self.min_rate
+            session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+        return result
+
+    def _site_id(self, nodeid: str) -> str:
+        return self.ids.get(nodeid, nodeid)
+
+
+def _site_packages() -> Path:
+    import ckan
+
+    return Path(ckan.__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "CKAN conformance run of the PostgreSQL search")
+    group.addoption("--conformance-list", default=os.environ.get("CONFORMANCE_LIST"),
+                    help=f"excluded/known-failing node ids (default: {DEFAULT_LIST})")
+    group.addoption("--conformance-min-rate", type=float, default=DEFAULT_MIN_RATE,
+                    help="minimum pass rate in percent for exit status 0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Imported here, not at module level: pytest loads this module before
+    # the services plugin has pointed CKAN at the test database.
+    from ..search import backend
+
+    backend.install(text_config="english", timeout_ms=10_000)
+    path = Path(config.getoption("conformance_list") or DEFAULT_LIST)
+    listing = ConformanceList.read(path)
+    min_rate = config.getoption("conformance_min_rate")
+    config.pluginmanager.register(ConformancePlugin(config, listing, min_rate),
+                                  "vernetztestadt-conformance")

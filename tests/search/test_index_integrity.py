@@ -1,0 +1,134 @@
+"""The index stays true to the database: CLI maintenance, rollbacks, concurrency."""
+from __future__ import annotations
+
+import threading
+
+import ckan.model as model
+import ckan.plugins as p
+import pytest
+import sqlalchemy as sa
+from ckan.cli.cli import ckan as ckan_cli
+from ckan.tests import factories, helpers
+
+from ckanext.vernetztestadt.search import storage
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+
+def indexed_names() -> list[str]:
+    with model.meta.engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT name FROM {storage.TABLE} ORDER BY name"))
+        return [r[0] for r in rows]
+
+
+def drop_index_rows() -> None:
+    with model.meta.engine.begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM {storage.TABLE}"))
+
+
+@pytest.fixture
+def datasets():
+    org = factories.Organization()
+    return [factories.Dataset(name=f"datensatz-{i}", owner_org=org["id"]) for i in range(5)]
+
+
+class TestSearchIndexCli:
+    def test_rebuild_restores_lost_rows(self, cli, datasets):
+        drop_index_rows()
+        assert helpers.call_action("package_search")["count"] == 0
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild", "-q"])
+        assert result.exit_code == 0, result.output
+        assert helpers.call_action("package_search")["count"] == 5
+
+    def test_rebuild_fast(self, cli, datasets):
+        drop_index_rows()
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild-fast"])
+        assert result.exit_code == 0, result.output
+        assert indexed_names() == [f"datensatz-{i}" for i in range(5)]
+
+    def test_list_unindexed_and_check(self, cli, datasets):
+        with model.meta.engine.begin() as conn:
+            conn.execute(sa.text(f"DELETE FROM {storage.TABLE} WHERE name = 'datensatz-3'"))
+        result = cli.invoke(ckan_cli, ["search-index", "list-unindexed"])
+        assert "Found 1 unindexed package(s)." in result.output
+        assert datasets[3]["id"] in result.output
+        result = cli.invoke(ckan_cli, ["search-index", "check"])
+        assert result.exit_code == 0
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild", "-o", "-q"])
+        assert result.exit_code == 0, result.output
+        assert len(indexed_names()) == 5
+
+    def test_show_and_clear(self, cli, datasets):
+        result = cli.invoke(ckan_cli, ["search-index", "show", "datensatz-1"])
+        assert result.exit_code == 0, result.output
+        assert datasets[1]["id"] in result.output
+        result = cli.invoke(ckan_cli, ["search-index", "clear", "datensatz-1"])
+        assert result.exit_code == 0, result.output
+        assert "datensatz-1" not in indexed_names()
+        result = cli.invoke(ckan_cli, ["search-index", "clear"])
+        assert result.exit_code == 0, result.output
+        assert indexed_names() == []
+
+    def test_orphans_are_cleared_by_rebuild(self, cli, datasets):
+        victim = model.Package.get("datensatz-0")
+        model.Session.delete(victim)
+        model.Session.commit()  # the index is not told: an orphan remains
+        assert "datensatz-0" in indexed_names()
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild", "-q"])
+        assert result.exit_code == 0, result.output
+        assert "datensatz-0" not in indexed_names()
+
+
+class FailingAfterIndex(p.SingletonPlugin):
+    """Fails a dataset change after the search index saw it, before commit."""
+
+    p.implements(p.IDomainObjectModification, inherit=True)
+
+    def notify(self, entity, operation):
+        if isinstance(entity, model.Package) and entity.name == "wird-scheitern":
+            raise RuntimeError("simulated failure after indexing")
+
+
+@pytest.mark.ckan_config("ckan.plugins",
+                         "vernetztestadt_search vernetztestadt failing_after_index")
+@pytest.mark.usefixtures("with_plugins")
+@pytest.mark.provide_plugin("failing_after_index", FailingAfterIndex)
+def test_failed_create_leaves_no_ghost_document():
+    org = factories.Organization()
+    with pytest.raises(RuntimeError):
+        helpers.call_action("package_create", name="wird-scheitern", owner_org=org["id"])
+    model.Session.rollback()
+    assert model.Package.get("wird-scheitern") is None
+    assert "wird-scheitern" not in indexed_names()
+    assert helpers.call_action("package_search", q="name:wird-scheitern")["count"] == 0
+
+
+def test_concurrent_writers_keep_index_consistent(app):
+    admin = factories.Sysadmin()
+    org = factories.Organization()
+    created = [factories.Dataset(name=f"parallel-{i}", owner_org=org["id"]) for i in range(4)]
+    errors: list[BaseException] = []
+
+    def worker(dataset: dict) -> None:
+        try:
+            with app.flask_app.test_request_context():
+                for n in range(5):
+                    helpers.call_action("package_patch", context={"user": admin["name"]},
+                                        id=dataset["id"], notes=f"Version {n}")
+        except BaseException as exc:
+            errors.append(getattr(exc, "error_dict", exc))
+        finally:
+            model.Session.remove()
+
+    threads = [threading.Thread(target=worker, args=(d,)) for d in created]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    model.Session.remove()
+    for dataset in created:
+        shown = helpers.call_action("package_show", id=dataset["id"])
+        found = helpers.call_action("package_search", fq=f'name:"{dataset["name"]}"')
+        assert found["results"][0]["metadata_modified"] == shown["metadata_modified"]
+        assert found["results"][0]["notes"] == "Version 4"
