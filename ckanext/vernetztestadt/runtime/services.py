@@ -13,7 +13,6 @@ and whose command line still names this home's data folders.
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 import os
 import secrets
 import shutil
@@ -22,6 +21,7 @@ import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote

@@ -117,7 +117,8 @@ class SearchStatement:
             bound = self.sql.bind(name)
             parts.append(
                 f"CAST({bound} AS text), (SELECT coalesce(json_agg("
-                f"json_build_array(f.v, f.c) ORDER BY f.c DESC, f.v COLLATE \"C\"), '[]'::json) FROM ("
+                f"json_build_array(f.v, f.c) ORDER BY f.c DESC, f.v COLLATE \"C\"), "
+                f"'[]'::json) FROM ("
                 f"SELECT v.value AS v, count(*) AS c FROM m, "
                 f"jsonb_array_elements_text(m.fields->{bound}) AS v(value) GROUP BY v.value "
                 f"HAVING count(*) >= {self.sql.bind(max(1, mincount))} "
