@@ -13,6 +13,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import pytest
 from ckan.cli.cli import ckan
+from ckan.tests import helpers
 from click.testing import Result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +69,16 @@ def test_init_portal_creates_sysadmin_once(cli) -> None:
     model.Session.expire_all()
     assert model.Session.query(model.User).filter_by(name=name).count() == 1
     assert model.User.get(name).validate_password(password)
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_init_portal_demo_is_idempotent(cli) -> None:
+    """``--demo`` creates the city organization once; a second run changes nothing."""
+    first = cli.invoke(ckan, ["vernetztestadt", "init-portal", "--demo"])
+    assert first.exit_code == 0, first.output
+    assert "organization created: stadt-gelsenkirchen" in first.output
+    second = cli.invoke(ckan, ["vernetztestadt", "init-portal", "--demo"])
+    assert second.exit_code == 0, second.output
+    assert "organization exists: stadt-gelsenkirchen" in second.output
+    orgs = helpers.call_action("organization_list")
+    assert orgs == ["stadt-gelsenkirchen"]

@@ -46,5 +46,24 @@ def ensure_admin() -> tuple[str, str | None]:
     return name, password
 
 
+CITY_ORGANIZATION = {
+    "name": "stadt-gelsenkirchen",
+    "title": "Stadt Gelsenkirchen",
+    "description": "Offene Daten der Stadt Gelsenkirchen, der Vernetzten Stadt "
+                   "(AGS 05513000).",
+}
+
+
+def city_organization() -> str:
+    """The city's organization, owner of the demo and harvested datasets."""
+    if model.Group.get(CITY_ORGANIZATION["name"]):
+        return "Organisation vorhanden / organization exists: stadt-gelsenkirchen"
+    tk.get_action("organization_create")(_site_context(), dict(CITY_ORGANIZATION))
+    return "Organisation angelegt / organization created: stadt-gelsenkirchen"
+
+
+LOADERS.append(city_organization)
+
+
 def load() -> list[str]:
     return [loader() for loader in LOADERS]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from ckan.tests import factories
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from ckan.tests import factories
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
