@@ -97,3 +97,12 @@ def test_known_hostile_strings(app, sql_errors):
         assert not sql_errors, [r.getMessage() for r in sql_errors]
     # the package table is still there and answers
     assert len(app.get("/api/3/action/package_list").json["result"]) == 3
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_nul_in_free_text_is_a_search_error(app, sql_errors):
+    """Found by the generated test: NUL in a dismax query reached psycopg2."""
+    for q in ["0\x00", "WLAN\x00Hotspot", "\x00"]:
+        res = app.get("/api/3/action/package_search", query_string={"q": q})
+        assert res.status_code in (200, 409), res.body[:300]
+    assert not sql_errors

@@ -204,6 +204,7 @@ class PostgresSolr:
     # -- search ---------------------------------------------------------------
     def search(self, q: str = "*:*", search_handler: str | None = None, **params: Any) -> Results:
         try:
+            _refuse_nul(q, params)
             return self._search(q or "*:*", params)
         except QuerySyntaxError as exc:
             raise pysolr.SolrError(f"org.apache.solr.search.SyntaxError: {exc}") from None
@@ -284,6 +285,15 @@ class PostgresSolr:
                 continue
             docs.append(_project(doc, wanted, score))
         return docs
+
+
+def _refuse_nul(q: str, params: dict[str, Any]) -> None:
+    """NUL cannot be stored or compared by PostgreSQL; no query needs it."""
+    values = [q, *params.values()]
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise QuerySyntaxError("the query contains a NUL character")
 
 
 def _filter(fq: str, sql: SqlBuilder, default_field: str) -> str:
