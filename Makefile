@@ -71,7 +71,13 @@ i18n: $(STAMP)
 CONFORMANCE_TESTS := ckan/tests/logic/action/test_get.py ckan/tests/lib/search \
   ckan/tests/controllers/test_package.py ckan/tests/controllers/test_group.py \
   ckan/tests/controllers/test_pagination.py ckan/tests/cli/test_search_index.py \
-  ckanext/example_ipermissionlabels/tests
+  ckanext/example_ipermissionlabels/tests \
+  ckan/tests/controllers/test_organization.py ckan/tests/controllers/test_api.py \
+  ckan/tests/controllers/test_admin.py ckan/tests/logic/action/test_create.py \
+  ckan/tests/logic/action/test_update.py ckan/tests/logic/action/test_delete.py \
+  ckan/tests/logic/action/test_init.py ckan/tests/lib/dictization/test_model_dictize.py \
+  ckanext/example_idatasetform/tests ckanext/example_igroupform/tests \
+  ckanext/multilingual/tests
 
 .PHONY: conformance
 conformance: $(STAMP)

@@ -32,17 +32,18 @@ def city():
         name="wlan-hotspots", title="WLAN-Hotspots in Gelsenkirchen", owner_org=org["id"],
         notes="Standorte der FreeWiFi-Hotspots an der Bahnhofstraße und in Buer.",
         tags=[{"name": "WLAN"}, {"name": "Internet"}], groups=[{"name": group["name"]}],
-        license_id="cc-by", extras=[{"key": "ags", "value": "05513000"}],
+        license_id="cc-by-4.0", ags="05513000",
+        extras=[{"key": "quelle", "value": "Stadtverwaltung"}],
         resources=[{"url": "http://example.invalid/h.csv", "format": "CSV"},
                    {"url": "http://example.invalid/h.geojson", "format": "GeoJSON"}])
     factories.Dataset(
         name="breitband-2024", title="Breitbandversorgung 2024", owner_org=org["id"],
         notes="Anteil der Haushalte mit 1 Gbit/s im Münsterland-Vergleich.",
-        tags=[{"name": "Internet"}, {"name": "Breitband"}], license_id="cc-zero",
+        tags=[{"name": "Internet"}, {"name": "Breitband"}], license_id="cc-zero-1.0",
         resources=[{"url": "http://example.invalid/b.csv", "format": "CSV"}])
     factories.Dataset(
         name="abfallkalender", title="Abfallkalender", owner_org=other["id"],
-        notes="Termine der Müllabfuhr", tags=[{"name": "Umwelt"}], license_id="cc-by",
+        notes="Termine der Müllabfuhr", tags=[{"name": "Umwelt"}], license_id="cc-by-4.0",
         resources=[{"url": "http://example.invalid/a.xlsx", "format": "XLSX"}])
     return {"org": org, "other": other, "group": group}
 
@@ -81,15 +82,16 @@ class TestLuceneSyntax:
         ("tags:Internet -tags:WLAN", ["breitband-2024"]),
         ("tags:Internet AND NOT tags:WLAN", ["breitband-2024"]),
         ("tags:(WLAN OR Umwelt)", ["abfallkalender", "wlan-hotspots"]),
-        ("organization:stadt-ge +license_id:cc-zero", ["breitband-2024"]),
+        ("organization:stadt-ge +license_id:cc-zero-1.0", ["breitband-2024"]),
         ("name:breit*", ["breitband-2024"]),
         ("name:wlan-hotsp?ts", ["wlan-hotspots"]),
         ("title:breitbandversorgung", ["breitband-2024"]),
         ('title:"Hotspots in Gelsenkirchen"', ["wlan-hotspots"]),
         ("res_format:GeoJSON", ["wlan-hotspots"]),
         ("groups:digitales", ["wlan-hotspots"]),
-        ("extras_ags:05513000", ["wlan-hotspots"]),
-        ("ags:05513000", ["wlan-hotspots"]),
+        ("extras_ags:05513000", ["abfallkalender", "breitband-2024", "wlan-hotspots"]),
+        ("ags:05513000", ["abfallkalender", "breitband-2024", "wlan-hotspots"]),  # default AGS
+        ("extras_quelle:stadtverwaltung", ["wlan-hotspots"]),
         ("*:*", ["abfallkalender", "breitband-2024", "wlan-hotspots"]),
         ("metadata_modified:[NOW-1DAY TO *]", ["abfallkalender", "breitband-2024",
                                                "wlan-hotspots"]),
@@ -105,7 +107,7 @@ class TestLuceneSyntax:
 
     def test_fq_and_fq_list(self, city):
         result = search(q="internet", fq="organization:stadt-ge",
-                        fq_list=['license_id:"cc-by"'])
+                        fq_list=['license_id:"cc-by-4.0"'])
         assert names(result) == ["wlan-hotspots"]
 
     def test_local_params_are_refused(self, app):
@@ -139,7 +141,7 @@ class TestFacetsSortPaging:
         assert facets["tags"] == {"Internet": 2, "WLAN": 1, "Breitband": 1, "Umwelt": 1}
         assert facets["organization"] == {"stadt-ge": 2, "gelsendienste": 1}
         assert facets["res_format"] == {"CSV": 2, "GeoJSON": 1, "XLSX": 1}
-        assert facets["license_id"] == {"cc-by": 2, "cc-zero": 1}
+        assert facets["license_id"] == {"cc-by-4.0": 2, "cc-zero-1.0": 1}
         assert facets["groups"] == {"digitales": 1}
         assert facets["dataset_type"] == {"dataset": 3}
 

@@ -69,6 +69,34 @@ def parse_date(value: str) -> float | None:
     return parsed.timestamp()
 
 
+def solr_date(value: Any) -> Any:
+    """A date as Solr stores and returns it: UTC, millisecond precision,
+    ``2014-06-10T08:24:12.782Z`` (no fraction when it is zero, as Java's
+    ``Instant.toString``). Values that are not ISO dates are left alone."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = date_parser.isoparse(value.strip())
+    except (ValueError, OverflowError):
+        return value
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    millis = parsed.microsecond // 1000
+    fraction = f".{millis:03d}" if millis else ""
+    return (f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}T{parsed.hour:02d}:"
+            f"{parsed.minute:02d}:{parsed.second:02d}{fraction}Z")
+
+
+def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as Solr would return it: date fields in Solr's form."""
+    out = dict(doc)
+    for name, value in doc.items():
+        if field_type(name) is FieldType.DATE and value is not None:
+            out[name] = ([solr_date(v) for v in value] if isinstance(value, (list, tuple))
+                         else solr_date(value))
+    return out
+
+
 def parse_number(value: str) -> float | None:
     try:
         number = float(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 from typing import Any
 
 from . import storage
@@ -34,7 +35,7 @@ def make_connection(decode_dates: bool = True) -> PostgresSolr:
     """CKAN's ``make_connection`` signature; returns the PostgreSQL backend."""
     import ckan.model as model
 
-    return PostgresSolr(model.meta.engine, model.Session, **_settings)
+    return PostgresSolr(model.meta.engine, model.Session, decode_dates=decode_dates, **_settings)
 
 
 def is_available() -> bool:
@@ -46,8 +47,18 @@ def is_available() -> bool:
     return True
 
 
+#: CKAN's own ``check_solr_schema_version``, kept by ``install``.
+_ckan_check_schema: dict[str, Any] = {}
+
+
 def check_solr_schema_version(schema_file: str | None = None) -> bool:
-    """No Solr schema to check: the table layout is versioned by ``storage``."""
+    """No Solr schema to check: the table layout is versioned by ``storage``.
+
+    An explicit ``schema_file`` (CKAN: "for testing purposes") involves no
+    Solr server, so CKAN's own check of that file runs unchanged."""
+    original = _ckan_check_schema.get("function")
+    if schema_file and original is not None:
+        return bool(original(schema_file))
     return True
 
 
@@ -76,17 +87,21 @@ def install(text_config: str, timeout_ms: int) -> None:
     if not _fork_hook_registered:
         os.register_at_fork(after_in_child=_forget_connections_after_fork)
         _fork_hook_registered = True
+    importlib.import_module("ckan.lib.search")  # imports common, index and query
     for name in ALIAS_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:  # ckanext-harvest is optional
-            continue
-        if hasattr(module, "make_connection"):
+        # Only a module already imported holds a stale alias; one imported
+        # later binds the patched name itself. Importing ckanext-harvest here
+        # would map its tables onto CKAN's Package even where harvest is not
+        # enabled (package purge then queries a missing harvest_object table).
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "make_connection"):
             module.make_connection = make_connection
     common = importlib.import_module("ckan.lib.search.common")
     search = importlib.import_module("ckan.lib.search")
     common.is_available = is_available
     search.is_available = is_available
+    if search.check_solr_schema_version is not check_solr_schema_version:
+        _ckan_check_schema["function"] = search.check_solr_schema_version
     search.check_solr_schema_version = check_solr_schema_version
 
 

@@ -24,7 +24,7 @@ import pysolr
 import sqlalchemy as sa
 
 from . import dismax, storage
-from .analysis import analyse, fold
+from .analysis import analyse, fold, stored_document
 from .fields import NOT_STORED, FieldType, field_type
 from .functions import compile_function, compile_local_filter
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
@@ -76,13 +76,27 @@ def sort_error(spec: str) -> pysolr.SolrError:
 
 @dataclass
 class SearchStatement:
-    """Builds the single SQL statement of one search."""
+    """Builds the single SQL statement of one search.
+
+    ``m`` holds one narrow row per match: the values that sorting and facets
+    need, computed once from ``d`` (``columns``). It never carries the large
+    jsonb columns, which PostgreSQL would decompress again at every use.
+    """
 
     sql: SqlBuilder
     where: list[str] = field(default_factory=list)
     score: str = "1.0::float8"
+    columns: list[str] = field(default_factory=list)
+    uses_terms: bool = False
+
+    def _column(self, expr: str) -> str:
+        """Add ``expr`` (over ``d``) to ``m``; returns the column's name."""
+        name = f"c{len(self.columns)}"
+        self.columns.append(f"{expr} AS {name}")
+        return name
 
     def sort_keys(self, spec: str) -> list[str]:
+        """ORDER BY items over the columns of ``m`` (and of ``page``)."""
         keys = []
         for part in (spec or "score desc").split(","):
             words = part.split()
@@ -91,53 +105,72 @@ class SearchStatement:
             if len(words) != 2 or words[1].lower() not in ("asc", "desc"):
                 raise sort_error(spec)
             keys.append(f"{self._sort_expr(words[0])} {words[1].upper()} NULLS LAST")
-        return [*keys, "m.seq ASC"]  # Solr breaks ties by index order
+        return [*keys, "seq ASC"]  # Solr breaks ties by index order
 
     def _sort_expr(self, name: str) -> str:
         if name == "score":
-            return "m.score"
+            return "score"
         if "(" in name or ")" in name:  # function queries
             raise sort_error(name)
         kind = field_type(name)
         bound = self.sql.bind(name)
         if kind is FieldType.DATE:
-            return f"(m.dates->>{bound})::float8"
+            return self._column(f"(d.dates->>{bound})::float8")
         if kind is FieldType.NUMBER:
-            return f"(m.numbers->>{bound})::float8"
+            return self._column(f"(d.numbers->>{bound})::float8")
         if kind is FieldType.TEXT:
-            return f"(m.texts->>{bound}) COLLATE \"C\""
-        return f"(m.fields->{bound}->>0) COLLATE \"C\""
+            return self._column(f"(d.texts->>{bound}) COLLATE \"C\"")
+        return self._column(f"(d.fields->{bound}->>0) COLLATE \"C\"")
 
     def facet_sql(self, fields: list[str], limit: int, mincount: int) -> str:
         if not fields:
             return "'{}'::json"
         limit_sql = "" if limit < 0 else f"LIMIT {self.sql.bind(limit)}"
+        minimum = self.sql.bind(max(1, mincount))
         parts = []
         for name in fields:
             bound = self.sql.bind(name)
             parts.append(
                 f"CAST({bound} AS text), (SELECT coalesce(json_agg("
                 f"json_build_array(f.v, f.c) ORDER BY f.c DESC, f.v COLLATE \"C\"), "
-                f"'[]'::json) FROM ("
-                f"SELECT v.value AS v, count(*) AS c FROM m, "
-                f"jsonb_array_elements_text(m.fields->{bound}) AS v(value) GROUP BY v.value "
-                f"HAVING count(*) >= {self.sql.bind(max(1, mincount))} "
-                f"ORDER BY count(*) DESC, v.value COLLATE \"C\" {limit_sql}) f)")
+                f"'[]'::json) FROM (SELECT g.v, g.c FROM ({self._facet_counts(name, bound)}) g "
+                f"WHERE g.c >= {minimum} ORDER BY g.c DESC, g.v COLLATE \"C\" {limit_sql}) f)")
         return "json_build_object(" + ", ".join(parts) + ")"
+
+    def _facet_counts(self, name: str, bound: str) -> str:
+        """Matching documents per value of one field (``v``, ``c``); like Solr,
+        a value repeated within a document counts that document once."""
+        if name in storage.FACET_FIELDS:  # counted once for all such fields
+            self.uses_terms = True
+            prefix = self.sql.bind(name + storage.FACET_SEPARATOR)
+            return (f"SELECT substr(t.term, length({prefix}) + 1) AS v, t.c FROM terms t "
+                    f"WHERE starts_with(t.term, {prefix})")
+        column = self._column(f"d.fields->{bound}")
+        return (f"SELECT v.value AS v, count(DISTINCT m.seq) AS c FROM m, "
+                f"jsonb_array_elements_text(m.{column}) AS v(value) GROUP BY v.value")
 
     def render(self, order: list[str], facets: str) -> str:
         where = " AND ".join(f"({w})" for w in self.where) or "TRUE"
         order_sql = ", ".join(order)
+        columns = "".join(f", {c}" for c in self.columns)
+        terms = ""
+        if self.uses_terms:
+            columns += ", d.facet_terms"
+            terms = """, terms AS MATERIALIZED (
+    SELECT x.term, count(*) AS c FROM (SELECT unnest(m.facet_terms) AS term FROM m) x
+    GROUP BY x.term
+)"""
+        # ``page`` keeps the sort columns, so json_agg orders by them: no
+        # window over all matches, and PostgreSQL can use a bounded top-N sort
         return f"""
 WITH m AS MATERIALIZED (
-    SELECT d.index_id, d.seq, d.fields, d.texts, d.dates, d.numbers, {self.score} AS score
+    SELECT d.index_id, d.seq{columns}, {self.score} AS score
     FROM {storage.TABLE} d WHERE {where}
 ), page AS (
-    SELECT m.index_id, m.score, row_number() OVER (ORDER BY {order_sql}) AS pos
-    FROM m ORDER BY {order_sql} LIMIT :rows OFFSET :start
-)
+    SELECT * FROM m ORDER BY {order_sql} LIMIT :rows OFFSET :start
+){terms}
 SELECT (SELECT count(*) FROM m) AS hits,
-       (SELECT coalesce(json_agg(json_build_array(page.index_id, page.score) ORDER BY page.pos),
+       (SELECT coalesce(json_agg(json_build_array(page.index_id, page.score) ORDER BY {order_sql}),
                         '[]'::json) FROM page) AS page,
        {facets} AS facets
 """
@@ -147,8 +180,11 @@ class PostgresSolr:
     """pysolr.Solr's interface over the PostgreSQL index."""
 
     def __init__(self, engine: sa.Engine, session: Any, text_config: str = "german",
-                 timeout_ms: int = 10_000) -> None:
+                 timeout_ms: int = 10_000, decode_dates: bool = False) -> None:
         self.engine = engine
+        #: CKAN's ``make_connection(decode_dates=True)``: date strings of the
+        #: returned documents become ``datetime`` (CKAN's own JSON decoder hook).
+        self.decode_dates = decode_dates
         self.session = session
         self.text_config = text_config
         self.timeout_ms = timeout_ms
@@ -160,7 +196,8 @@ class PostgresSolr:
         conn = self.session.connection()
         for doc in docs:
             row = analyse(doc)
-            storage.upsert(conn, json.dumps(doc, default=str), row, self.text_config)
+            storage.upsert(conn, json.dumps(stored_document(doc), default=str), row,
+                           self.text_config)
         self._commit_if_asked(commit)
         return ""
 
@@ -243,6 +280,13 @@ class PostgresSolr:
                 compiler, q, params.get("qf", "text"), params.get("mm", "100%"),
                 self._has_tokens)
             statement.where.append(condition)
+            should = [c for c in clauses if c.occur == "should"]
+            if should and dismax.minimum_should_match(params.get("mm", "100%"), len(should)):
+                # Implied by the count of matching clauses above, but unlike
+                # that count PostgreSQL can answer it from the indexes.
+                qf = dismax.parse_qf(params.get("qf", "text"))
+                statement.where.append(
+                    " OR ".join(dismax.clause_match(compiler, qf, c) for c in should))
             if clauses:
                 queries = [compiler.text_query(c.text, c.phrase) for c in clauses]
                 statement.score = f"ts_rank(d.tsv, ({' || '.join(queries)}))"
@@ -284,6 +328,10 @@ class PostgresSolr:
             if doc is None:  # deleted between the two statements
                 continue
             docs.append(_project(doc, wanted, score))
+        if self.decode_dates:
+            from ckan.lib.search.common import solr_datetime_decoder
+
+            docs = [solr_datetime_decoder(doc) for doc in docs]
         return docs
 
 

@@ -30,6 +30,14 @@ def split_clauses(q: str) -> list[Clause]:
             i += 1
         if i >= n:
             break
+        if q[i] in "+-" and i + 1 < n and q[i + 1] in "+-":
+            # Solr's dismax drops a run of operators after whitespace; at the
+            # very start its Lucene parser fails on it ("--x" is an error).
+            if i == 0:
+                raise QuerySyntaxError(f"cannot parse {q[:20]!r}: consecutive operators")
+            while i < n and q[i] in "+-":
+                i += 1
+            continue
         occur = "should"
         if q[i] in "+-" and i + 1 < n and not q[i + 1].isspace():
             occur = "must" if q[i] == "+" else "must_not"
