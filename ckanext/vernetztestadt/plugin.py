@@ -11,22 +11,39 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import cli, helpers
+from . import cli, helpers, resources, validators
 from .search import backend as search_backend
 
 
 @tk.blanket.config_declarations
 @tk.blanket.cli(cli.get_commands)
 @tk.blanket.helpers(helpers.get_helpers)
+@tk.blanket.validators(validators.get_validators)
 class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
 
-    # IConfigurer
+    # IConfigurer: must come before scheming_datasets in ckan.plugins, which
+    # reads the schema settings in its own update_config
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "vernetztestadt")
+        for key, value in self._defaults().items():
+            if not config.get(key):
+                config[key] = value
+
+    @staticmethod
+    def _defaults() -> dict[str, str]:
+        """Settings the shipped schemas need, unless the site sets its own."""
+        schemas = [resources.scheming_reference(f) for f in resources.dataset_schema_files()]
+        return {
+            "scheming.dataset_schemas": " ".join(schemas),
+            "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml "
+                                f"{resources.SCHEMAS_PACKAGE}:{resources.PRESETS}",
+            "licenses_group_url": resources.licenses_url(),
+            "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
+        }
 
 
 class VernetzteStadtSearchPlugin(p.SingletonPlugin):

@@ -14,6 +14,8 @@ from importlib.resources.abc import Traversable
 
 SCHEMAS_PACKAGE = "ckanext.vernetztestadt.schemas"
 HARVESTERS_PACKAGE = "ckanext.vernetztestadt.harvesters"
+PRESETS = "presets.yaml"
+LICENSES = "licenses.json"
 
 
 def schemas_dir() -> Traversable:
@@ -41,7 +43,18 @@ def harvest_source_files() -> list[Traversable]:
 
 
 def dataset_schema_files() -> list[Traversable]:
-    return list_files(schemas_dir(), (".yaml", ".yml"))
+    """The dataset types (scheming YAML); the presets file is not one."""
+    return [f for f in list_files(schemas_dir(), (".yaml", ".yml")) if f.name != PRESETS]
+
+
+def scheming_reference(file: Traversable) -> str:
+    """How ckanext-scheming names a packaged file: ``module:file``."""
+    return f"{SCHEMAS_PACKAGE}:{file.name}"
+
+
+def licenses_url() -> str:
+    """The licence list as a ``file://`` URL for CKAN's licenses_group_url."""
+    return "file://" + str(schemas_dir().joinpath(LICENSES))
 
 
 def table_schema_files() -> list[Traversable]:
