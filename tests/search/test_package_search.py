@@ -59,6 +59,9 @@ class TestFreeText:
         ("mullabfuhr", ["abfallkalender"]),
         ('"Termine der Müllabfuhr"', ["abfallkalender"]),
         ("Breitband -Internet", []),
+        ("der Müllabfuhr", ["abfallkalender"]),     # stop words are words, as in Solr
+        ("über", []),                                # ... not "match everything"
+        ("!!!", []),
         ("nichtvorhanden", []),
     ])
     def test_german_analysis(self, city, q, expected):

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from . import dismax, storage
 from .analysis import analyse, fold, stored_document
 from .fields import NOT_STORED, FieldType, field_type
-from .functions import compile_function, compile_local_filter
+from .functions import compile_function, compile_local
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class PostgresSolr:
         #: returned documents become ``datetime`` (CKAN's own JSON decoder hook).
         self.decode_dates = decode_dates
         self.session = session
-        self.text_config = text_config
+        self.text_config = storage.text_search_config(text_config)
         self.timeout_ms = timeout_ms
         self.url = f"postgresql-search:{storage.TABLE}"
 
@@ -273,6 +273,10 @@ class PostgresSolr:
 
     def _add_query(self, statement: SearchStatement, q: str, params: dict[str, Any]) -> None:
         sql = statement.sql
+        if q.lstrip().startswith("{!"):  # local params override defType, as in Solr
+            op = str(params.get("q.op", "OR")).upper()
+            statement.where.append(compile_local(q, sql, params.get("df", "text"), op))
+            return
         def_type = params.get("defType", "lucene")
         if def_type in ("dismax", "edismax") and (def_type == "dismax" or ":" not in q):
             compiler = Compiler(sql)
@@ -348,7 +352,7 @@ def _filter(fq: str, sql: SqlBuilder, default_field: str) -> str:
     """One ``fq``: Lucene syntax, or local parameters (``{!frange}``) that CKAN
     let through because ``ckan.search.solr_allowed_query_parsers`` allows them."""
     if fq.lstrip().startswith("{!"):
-        return compile_local_filter(fq, sql)
+        return compile_local(fq, sql, default_field, "AND")
     return compile_query(fq, sql, default_field, "AND")
 
 

@@ -102,10 +102,14 @@ def compile_dismax(compiler: Compiler, q: str, qf: str, mm: str,
                    has_tokens: Callable[[Clause], bool]) -> tuple[str, list[Clause]]:
     """A SQL condition for a dismax query and the clauses that score it.
 
-    ``has_tokens`` tells whether a clause survives text analysis; clauses of
-    stop words only are dropped, as Solr drops clauses that analyse to nothing.
+    ``has_tokens`` tells whether a clause survives text analysis (the index
+    keeps stop words, as CKAN's Solr schema does, so only clauses of bare
+    punctuation drop out); a query whose clauses all drop out matches nothing.
     """
-    clauses = [c for c in split_clauses(q) if has_tokens(c)]
+    given = split_clauses(q)
+    clauses = [c for c in given if has_tokens(c)]
+    if given and not clauses:
+        return "FALSE", []
     fields = parse_qf(qf)
     conditions, optional = [], []
     for clause in clauses:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .analysis import parse_number
-from .lucene import QuerySyntaxError, SqlBuilder
+from .lucene import QuerySyntaxError, SqlBuilder, compile_query
 
 _FUNCTIONS = {"add": "+", "sum": "+", "sub": "-", "mul": "*", "product": "*", "div": "/",
               "min": "LEAST", "max": "GREATEST", "abs": "abs"}
@@ -24,8 +24,36 @@ MAX_DEPTH = 32
 @dataclass
 class LocalParams:
     parser: str
-    params: dict[str, str]
+    params: dict[str, list[str]]  # a key may repeat: {!bool must=a must=b}
     body: str
+
+    def first(self, key: str, default: str | None = None) -> str | None:
+        values = self.params.get(key)
+        return values[0] if values else default
+
+
+def _split_words(text: str) -> list[str]:
+    """Words of a local-params block; quotes keep spaces inside a value."""
+    words, current, quote = [], [], ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current.append(char)
+        elif char in "'\"":
+            quote = char
+        elif char.isspace():
+            if current:
+                words.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if quote:
+        raise QuerySyntaxError("unbalanced quote in local parameters")
+    if current:
+        words.append("".join(current))
+    return words
 
 
 def parse_local_params(text: str) -> LocalParams:
@@ -35,14 +63,14 @@ def parse_local_params(text: str) -> LocalParams:
     if not text.startswith("{!") or end < 0:
         raise QuerySyntaxError("malformed local parameters")
     parser, params = "", {}
-    for word in text[2:end].split():
+    for word in _split_words(text[2:end]):
         key, sep, value = word.partition("=")
         if not sep:
             parser = key
         elif key == "type":
             parser = value
         else:
-            params[key] = value.strip("'\"")
+            params.setdefault(key, []).append(value)
     return LocalParams(parser, params, text[end + 1:])
 
 
@@ -108,22 +136,44 @@ def compile_function(text: str, sql: SqlBuilder) -> str:
 
 def compile_frange(local: LocalParams, sql: SqlBuilder) -> str:
     """``{!frange l= u= incl= incu=}f``: rows whose f lies in the range."""
-    value = compile_function(local.body or local.params.get("v", ""), sql)
+    value = compile_function(local.body or local.first("v", "") or "", sql)
     conditions = []
     for key, inclusive_key, op in (("l", "incl", ">"), ("u", "incu", "<")):
-        if key not in local.params:
+        raw = local.first(key)
+        if raw is None:
             continue
-        bound = parse_number(local.params[key])
+        bound = parse_number(raw)
         if bound is None:
             raise QuerySyntaxError(f"frange {key} must be a number")
-        inclusive = local.params.get(inclusive_key, "true").lower() != "false"
+        inclusive = (local.first(inclusive_key, "true") or "").lower() != "false"
         conditions.append(f"({value}) {op}{'=' if inclusive else ''} {sql.bind(bound)}")
     return " AND ".join(conditions) or "TRUE"
 
 
-def compile_local_filter(text: str, sql: SqlBuilder) -> str:
-    """A filter written with local parameters; only ``frange`` is answered."""
+def _compile_bool(local: LocalParams, sql: SqlBuilder, default_field: str) -> str:
+    """``{!bool must=.. should=.. must_not=.. filter=..}``, each a Lucene query."""
+    def part(key: str) -> list[str]:
+        return [f"({compile_query(v, sql, default_field, 'OR')})"
+                for v in local.params.get(key, [])]
+
+    must = part("must") + part("filter")
+    should, must_not = part("should"), part("must_not")
+    conditions = list(must) + [f"NOT {c}" for c in must_not]
+    if should and not must:
+        conditions.append("(" + " OR ".join(should) + ")")
+    return " AND ".join(conditions) or "TRUE"
+
+
+def compile_local(text: str, sql: SqlBuilder, default_field: str, default_op: str) -> str:
+    """A q or fq with local parameters, which CKAN lets through only for the
+    parsers named in ``ckan.search.solr_allowed_query_parsers``."""
     local = parse_local_params(text)
-    if local.parser != "frange":
-        raise QuerySyntaxError(f"query parser {local.parser!r} is not supported")
-    return compile_frange(local, sql)
+    if local.parser == "frange":
+        return compile_frange(local, sql)
+    if local.parser == "bool":
+        return _compile_bool(local, sql, local.first("df", default_field) or default_field)
+    if local.parser == "lucene":
+        body = local.body or local.first("v", "") or ""
+        return compile_query(body, sql, local.first("df", default_field) or default_field,
+                             local.first("q.op", default_op) or default_op)
+    raise QuerySyntaxError(f"query parser {local.parser!r} is not supported")

@@ -25,7 +25,7 @@ SCHEMA = "vernetztestadt_search"
 TABLE = f"{SCHEMA}.documents"
 # Bump when the DDL below changes: the table is then rebuilt empty and
 # ``ckan search-index rebuild`` must be run.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 #: Fields whose values are also kept in ``facet_terms`` (CKAN's default
 #: ``search.facets``), so that counting them never decompresses ``fields``.
@@ -33,8 +33,32 @@ FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id")
 #: Joins field and value in a facet term; ``analysis.clean`` removes it from values.
 FACET_SEPARATOR = "\x1f"
 
+#: Languages with a stemming configuration of our own (``text_config``).
+STEMMED_LANGUAGES = ("german", "english")
+
+
+def _language_ddl(language: str) -> list[str]:
+    """A copy of PostgreSQL's configuration for ``language`` whose stemmer
+    keeps stop words: CKAN's Solr schema has no stop filter, so "die" or
+    "after" must be searchable words, not dropped ones."""
+    stem = f"{SCHEMA}.{language}_stem"
+    words = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+    return [
+        f"CREATE TEXT SEARCH DICTIONARY {stem} (TEMPLATE = snowball, Language = {language})",
+        f"CREATE TEXT SEARCH CONFIGURATION {SCHEMA}.{language} (COPY = pg_catalog.{language})",
+        f"ALTER TEXT SEARCH CONFIGURATION {SCHEMA}.{language} ALTER MAPPING FOR {words} "
+        f"WITH {stem}",
+    ]
+
+
+def text_search_config(language: str) -> str:
+    """The regconfig name to use for ``ckanext.vernetztestadt.search.text_config``."""
+    return f"{SCHEMA}.{language}" if language in STEMMED_LANGUAGES else language
+
+
 _DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    *(statement for language in STEMMED_LANGUAGES for statement in _language_ddl(language)),
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.layout (version integer NOT NULL)""",
     f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.documents_seq",
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
