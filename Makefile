@@ -27,8 +27,11 @@ portal: $(STAMP)
 	$(BIN)/vernetztestadt-runtime up --port $(PORT)
 	$(BIN)/vernetztestadt-runtime serve --port $(PORT)
 
+# The extension's own suite, then CKAN's own search-dependent tests against
+# the PostgreSQL search backend (`make conformance`, last line "N passed, M failed").
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory conformance PYTEST_ARGS=
 
 down:
 	@if [ -x $(BIN)/vernetztestadt-runtime ]; then $(BIN)/vernetztestadt-runtime down; \

@@ -11,7 +11,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import cli, helpers, resources, validators
+from . import cli, helpers, indexing, resources, validators
 from .search import backend as search_backend
 
 
@@ -22,6 +22,11 @@ from .search import backend as search_backend
 class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IPackageController: runs before spatial_query's, which reads ``spatial``
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return indexing.before_dataset_index(pkg_dict)
 
     # IConfigurer: must come before scheming_datasets in ckan.plugins, which
     # reads the schema settings in its own update_config
@@ -43,6 +48,8 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
                                 f"{resources.SCHEMAS_PACKAGE}:{resources.PRESETS}",
             "licenses_group_url": resources.licenses_url(),
             "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
+            # DCAT-AP puts licences on distributions: inherit the dataset's
+            "ckanext.dcat.resource.inherit.license": "true",
         }
 
 

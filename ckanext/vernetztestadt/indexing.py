@@ -1,0 +1,48 @@
+"""How the city's dataset fields appear in the search index.
+
+Owns: the ``before_dataset_index`` step that turns the dataset types'
+structured fields into searchable index fields: multi-valued fields (themes,
+technologies) as lists, so each value is a facet value of its own and
+``fq=theme:"…"`` works; and the spatial coverage as ckanext-spatial's
+``spatial`` field, so that the map search (``ext_bbox``) finds the dataset.
+
+Must not touch: the database or the search backend; it only edits the dict
+CKAN is about to index.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _validated(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset as its scheming schema shows it (lists are lists)."""
+    try:
+        return json.loads(pkg_dict.get("validated_data_dict") or "{}")
+    except ValueError:
+        return {}
+
+
+def _string_lists(dataset: dict[str, Any]) -> dict[str, list[str]]:
+    return {key: value for key, value in dataset.items()
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value)}
+
+
+def _coverage_geometry(dataset: dict[str, Any]) -> str | None:
+    for area in dataset.get("spatial_coverage") or []:
+        if isinstance(area, dict) and (area.get("geom") or area.get("bbox")):
+            return area.get("geom") or area.get("bbox")
+    return None
+
+
+def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    dataset = _validated(pkg_dict)
+    for key, values in _string_lists(dataset).items():
+        if key not in ("tags", "groups"):  # CKAN indexes those itself
+            pkg_dict[key] = values
+            if f"extras_{key}" in pkg_dict:
+                pkg_dict[f"extras_{key}"] = " ".join(values)
+    geometry = _coverage_geometry(dataset)
+    if geometry and not pkg_dict.get("extras_spatial"):
+        pkg_dict["spatial"] = pkg_dict["extras_spatial"] = geometry
+    return pkg_dict
