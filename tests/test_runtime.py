@@ -260,11 +260,16 @@ def test_stop_spares_foreign_process_working_in_redis_folder(runtime: Runtime) -
 
 
 # -- bad input -------------------------------------------------------------------
-def test_up_with_closed_postgres_port(home: Path, tmp_path: Path) -> None:
-    url = f"postgresql://ckan:geheim-pw@127.0.0.1:{closed_port()}/ckan"
+@pytest.mark.parametrize("variable, service, url", [
+    ("CKAN_SQLALCHEMY_URL", "PostgreSQL", "postgresql://ckan:geheim-pw@127.0.0.1:{port}/ckan"),
+    ("CKAN_REDIS_URL", "Redis", "redis://:geheim-pw@127.0.0.1:{port}/0"),
+])
+def test_up_with_closed_port(home: Path, tmp_path: Path, variable: str, service: str,
+                             url: str) -> None:
+    url = url.format(port=closed_port())
     result = run_cli("up", "--home", str(home), "--no-demo",
-                     env=cli_env(CKAN_SQLALCHEMY_URL=url), cwd=tmp_path)
-    assert_one_line_error(result, "PostgreSQL", services.mask(url))
+                     env=cli_env(**{variable: url}), cwd=tmp_path)
+    assert_one_line_error(result, service, services.mask(url))
     assert "geheim-pw" not in result.stderr + result.stdout
     assert daemon_pids(home) == set()
 
@@ -278,15 +283,6 @@ def test_up_with_wrong_postgres_password(runtime: Runtime, new_home: Callable[[s
     assert_one_line_error(result, "PostgreSQL", services.mask(url), "password")
     assert "falsch-pw" not in result.stderr + result.stdout
     assert daemon_pids(other_home) == set()
-
-
-def test_up_with_closed_redis_port(home: Path, tmp_path: Path) -> None:
-    url = f"redis://:geheim-pw@127.0.0.1:{closed_port()}/0"
-    result = run_cli("up", "--home", str(home), "--no-demo",
-                     env=cli_env(CKAN_REDIS_URL=url), cwd=tmp_path)
-    assert_one_line_error(result, "Redis", services.mask(url))
-    assert "geheim-pw" not in result.stderr + result.stdout
-    assert daemon_pids(home) == set()
 
 
 def test_error_message_hides_password_with_special_characters(home: Path,

@@ -12,13 +12,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from . import ckan_config, services
 from .services import Runtime, ServiceError
 
+T = TypeVar("T")
 DEFAULT_HOME = Path(os.environ.get("VERNETZTESTADT_HOME", ".portal"))
 home_option = click.option("--home", type=click.Path(path_type=Path), default=DEFAULT_HOME,
                            show_default=True, help="Runtime folder (data, config, logs).")
@@ -50,6 +53,15 @@ def prepare(home: Path, database: str, redis_db: int, port: int,
 def _fail(message: str) -> None:
     click.secho(f"Fehler / error: {message}", fg="red", err=True)
     sys.exit(1)
+
+
+def _or_fail(step: Callable[[], T]) -> T:
+    """Run ``step``; a ServiceError becomes one error line and exit 1."""
+    try:
+        return step()
+    except ServiceError as exc:
+        _fail(str(exc))
+        raise  # not reached: _fail exits
 
 
 @click.group()
@@ -96,10 +108,7 @@ def serve(home: Path, port: int) -> None:
 @home_option
 def down(home: Path) -> None:
     """Stop the PostgreSQL and Redis daemons started from this home."""
-    try:
-        stopped = services.stop(Runtime.load(home))
-    except ServiceError as exc:
-        _fail(str(exc))
+    stopped = _or_fail(lambda: services.stop(Runtime.load(home)))
     click.echo("Gestoppt / stopped: " + (", ".join(stopped) or "nichts lief / nothing was running"))
 
 
@@ -107,10 +116,7 @@ def down(home: Path) -> None:
 @home_option
 def status(home: Path) -> None:
     """Report the daemons of this home."""
-    try:
-        report = services.status(Runtime.load(home))
-    except ServiceError as exc:
-        _fail(str(exc))
+    report = _or_fail(lambda: services.status(Runtime.load(home)))
     for name, info in report.items():
         state = "läuft / running" if info["running"] else "gestoppt / stopped"
         click.echo(f"{name:9} {state:20} pid={info['pid']} port={info['port']}")
