@@ -83,6 +83,9 @@ def up(home: Path, port: int, demo: bool) -> None:
     ini = ckan_config.write_config(runtime, urls, port)
     try:
         _ckan(ini, "db", "upgrade", capture=True)
+        # indexes datasets the index lacks, e.g. after the search table's
+        # layout changed with an update; a no-op when nothing is missing
+        _ckan(ini, "search-index", "rebuild", "--only-missing", "--quiet", capture=True)
         _ckan(ini, "vernetztestadt", "init-portal", *(["--demo"] if demo else []))
     except subprocess.CalledProcessError as exc:
         tail = (exc.stderr or "").strip().splitlines()[-3:]
