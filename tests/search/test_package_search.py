@@ -148,6 +148,15 @@ class TestFacetsSortPaging:
         assert facets["groups"] == {"digitales": 1}
         assert facets["dataset_type"] == {"dataset": 3}
 
+    def test_facets_count_datasets_not_values(self, city):
+        # like Solr: two CSV resources of one dataset count that dataset once
+        factories.Dataset(name="zwei-csv", owner_org=city["org"]["id"], resources=[
+            {"url": "http://example.invalid/1.csv", "format": "CSV"},
+            {"url": "http://example.invalid/2.csv", "format": "CSV"}])
+        result = search(**{"facet.field": json.dumps(["res_format"])})
+        assert result["facets"]["res_format"]["CSV"] == 3
+        assert search(fq='res_format:"CSV"')["count"] == 3
+
     def test_facet_order_limit_and_mincount(self, city):
         result = search(**{"facet.field": json.dumps(["tags"]), "facet.limit": 2})
         items = result["search_facets"]["tags"]["items"]

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 100_000
 MAX_START = 2**31 - 1
 _COLUMN_FIELDS = ("index_id", "id", "name", "site_id", "entity_type", "dataset_type", "state")
+#: String fields whose first value ``storage`` keeps in a column: sorting on
+#: them (CKAN's "name ascending" is ``title_string asc``) never reads ``fields``.
+_SORT_COLUMNS = ("name", "title_string")
 
 
 @dataclass
@@ -112,6 +115,8 @@ class SearchStatement:
             return "score"
         if "(" in name or ")" in name:  # function queries
             raise sort_error(name)
+        if name in _SORT_COLUMNS:
+            return self._column(f"d.{name} COLLATE \"C\"")
         kind = field_type(name)
         bound = self.sql.bind(name)
         if kind is FieldType.DATE:

@@ -25,7 +25,7 @@ SCHEMA = "vernetztestadt_search"
 TABLE = f"{SCHEMA}.documents"
 # Bump when the DDL below changes: the table is then rebuilt empty and
 # ``ckan search-index rebuild`` must be run.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 #: Fields whose values are also kept in ``facet_terms`` (CKAN's default
 #: ``search.facets``), so that counting them never decompresses ``fields``.
@@ -71,6 +71,7 @@ _DDL = [
         dataset_type text,
         state text,
         capacity text,
+        title_string text,
         permission_labels text[] NOT NULL DEFAULT '{{}}',
         facet_terms text[] NOT NULL DEFAULT '{{}}',
         doc jsonb NOT NULL,
@@ -84,6 +85,7 @@ _DDL = [
     f"CREATE INDEX IF NOT EXISTS documents_fields_idx ON {TABLE} USING gin (fields jsonb_path_ops)",
     f"CREATE INDEX IF NOT EXISTS documents_tsv_idx ON {TABLE} USING gin (tsv)",
     f"CREATE INDEX IF NOT EXISTS documents_labels_idx ON {TABLE} USING gin (permission_labels)",
+    f"CREATE INDEX IF NOT EXISTS documents_facets_idx ON {TABLE} USING gin (facet_terms)",
     f"CREATE INDEX IF NOT EXISTS documents_site_state_idx ON {TABLE} (site_id, state)",
     f"CREATE INDEX IF NOT EXISTS documents_id_idx ON {TABLE} (id)",
     # dismax free text matches ``name`` too; with this index all its clauses
@@ -173,17 +175,19 @@ def forget_schema() -> None:
 
 _UPSERT = sa.text(f"""
 INSERT INTO {TABLE} (index_id, site_id, id, name, entity_type, dataset_type, state, capacity,
-                     permission_labels, facet_terms, doc, fields, texts, dates, numbers, tsv)
+                     title_string, permission_labels, facet_terms, doc, fields, texts, dates,
+                     numbers, tsv)
 VALUES (:index_id, :site_id, :id, :name, :entity_type, :dataset_type, :state, :capacity,
-        :permission_labels, :facet_terms, CAST(:doc AS jsonb), CAST(:fields AS jsonb),
-        CAST(:texts AS jsonb), CAST(:dates AS jsonb), CAST(:numbers AS jsonb),
+        :title_string, :permission_labels, :facet_terms, CAST(:doc AS jsonb),
+        CAST(:fields AS jsonb), CAST(:texts AS jsonb), CAST(:dates AS jsonb),
+        CAST(:numbers AS jsonb),
         setweight(to_tsvector(CAST(:cfg AS regconfig), :text_a), 'A')
         || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_b), 'B')
         || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_c), 'C'))
 ON CONFLICT (index_id) DO UPDATE SET
     site_id = EXCLUDED.site_id, id = EXCLUDED.id, name = EXCLUDED.name,
     entity_type = EXCLUDED.entity_type, dataset_type = EXCLUDED.dataset_type,
-    state = EXCLUDED.state, capacity = EXCLUDED.capacity,
+    state = EXCLUDED.state, capacity = EXCLUDED.capacity, title_string = EXCLUDED.title_string,
     permission_labels = EXCLUDED.permission_labels, facet_terms = EXCLUDED.facet_terms,
     doc = EXCLUDED.doc,
     fields = EXCLUDED.fields, texts = EXCLUDED.texts, dates = EXCLUDED.dates,
@@ -213,7 +217,7 @@ def upsert(conn: Connection | Any, doc_json: str, row: IndexRow, text_config: st
         "index_id": index_id,
         "site_id": _first(row, "site_id") or "",
         **{k: _first(row, k) for k in
-           ("id", "name", "entity_type", "dataset_type", "state", "capacity")},
+           ("id", "name", "entity_type", "dataset_type", "state", "capacity", "title_string")},
         "permission_labels": row.fields.get("permission_labels", []),
         "facet_terms": facet_terms(row),
         "doc": doc_json,
