@@ -23,7 +23,6 @@ from luqum.parser import parser as _luqum_parser
 from . import datemath
 from .analysis import fold, parse_number
 from .fields import NGRAM_SOURCES, FieldType, field_type
-from .storage import FACET_FIELDS, FACET_SEPARATOR
 
 MAX_QUERY_LENGTH = 10_000
 _parse_lock = threading.Lock()  # ply parsers keep state: one parse at a time
@@ -206,9 +205,6 @@ class Compiler:
             return f"d.{fieldname} = {self.sql.bind(value)}"
         if fieldname == "permission_labels":
             return f"d.permission_labels @> ARRAY[{self.sql.bind(value)}]::text[]"
-        if fieldname in FACET_FIELDS:  # the small, GIN-indexed copy of these values
-            term = self.sql.bind(f"{fieldname}{FACET_SEPARATOR}{value}")
-            return f"d.facet_terms @> ARRAY[{term}]::text[]"
         probe = json.dumps({fieldname: [value]}, ensure_ascii=False)
         return f"d.fields @> CAST({self.sql.bind(probe)} AS jsonb)"
 

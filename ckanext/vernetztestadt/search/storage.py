@@ -25,7 +25,7 @@ SCHEMA = "vernetztestadt_search"
 TABLE = f"{SCHEMA}.documents"
 # Bump when the DDL below changes: the table is then rebuilt empty and
 # ``ckan search-index rebuild`` must be run.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 #: Fields whose values are also kept in ``facet_terms`` (CKAN's default
 #: ``search.facets``), so that counting them never decompresses ``fields``.
@@ -85,7 +85,6 @@ _DDL = [
     f"CREATE INDEX IF NOT EXISTS documents_fields_idx ON {TABLE} USING gin (fields jsonb_path_ops)",
     f"CREATE INDEX IF NOT EXISTS documents_tsv_idx ON {TABLE} USING gin (tsv)",
     f"CREATE INDEX IF NOT EXISTS documents_labels_idx ON {TABLE} USING gin (permission_labels)",
-    f"CREATE INDEX IF NOT EXISTS documents_facets_idx ON {TABLE} USING gin (facet_terms)",
     f"CREATE INDEX IF NOT EXISTS documents_site_state_idx ON {TABLE} (site_id, state)",
     f"CREATE INDEX IF NOT EXISTS documents_id_idx ON {TABLE} (id)",
     # dismax free text matches ``name`` too; with this index all its clauses
