@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,7 +287,7 @@ class PostgresSolr:
             compiler = Compiler(sql)
             condition, clauses = dismax.compile_dismax(
                 compiler, q, params.get("qf", "text"), params.get("mm", "100%"),
-                self._has_tokens)
+                self._token_check(q))
             statement.where.append(condition)
             should = [c for c in clauses if c.occur == "should"]
             if should and dismax.minimum_should_match(params.get("mm", "100%"), len(should)):
@@ -303,13 +303,19 @@ class PostgresSolr:
         default_op = str(params.get("q.op", "OR")).upper()
         statement.where.append(compile_query(q, sql, params.get("df", "text"), default_op))
 
-    def _has_tokens(self, clause: dismax.Clause) -> bool:
-        """Does the clause survive text analysis (is it not only stop words)?"""
+    def _token_check(self, q: str) -> Callable[[dismax.Clause], bool]:
+        """Which clauses of ``q`` survive text analysis (are not bare
+        punctuation), asked for all clauses in one round trip."""
+        texts = list({fold(c.text) for c in dismax.split_clauses(q)})
+        if not texts:
+            return lambda clause: False
         with self.engine.connect() as conn:
-            nodes = conn.execute(
-                sa.text("SELECT numnode(plainto_tsquery(CAST(:cfg AS regconfig), :t))"),
-                {"cfg": self.text_config, "t": fold(clause.text)}).scalar()
-        return bool(nodes)
+            rows = conn.execute(
+                sa.text("SELECT t, numnode(plainto_tsquery(CAST(:cfg AS regconfig), t)) "
+                        "FROM unnest(CAST(:texts AS text[])) AS t"),
+                {"cfg": self.text_config, "texts": texts}).all()
+        analysed = {text: bool(nodes) for text, nodes in rows}
+        return lambda clause: analysed.get(fold(clause.text), False)
 
     def _run(self, text: str, params: dict[str, Any]) -> tuple[int, list[Any], dict[str, Any]]:
         with self.engine.connect() as conn, conn.begin():
