@@ -63,4 +63,5 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
         search_backend.install(
             text_config=config.get("ckanext.vernetztestadt.search.text_config", "german"),
             timeout_ms=int(config.get("ckanext.vernetztestadt.search.timeout_ms", 10000)),
+            cache_seconds=int(config.get("ckanext.vernetztestadt.search.cache_seconds", 300)),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ckan.logic import ValidationError
 from ckan.tests import factories, helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -198,6 +199,47 @@ class TestFacetsSortPaging:
         assert search(rows=1, start=10)["results"] == []
         slim = search(fl="id,name", sort="name asc", rows=1)
         assert set(slim["results"][0]) == {"id", "name"}
+
+
+class TestCountsCache:
+    """Hit and facet counts come from Redis between index changes (as Solr's
+    caches live until the next commit); every committed change shows at once."""
+
+    @staticmethod
+    def _generation() -> int:
+        import ckan.model as model
+        from ckan.lib.redis import connect_to_redis
+
+        from ckanext.vernetztestadt.search import cache
+
+        key = f"{cache._namespace(model.meta.engine)}:generation"
+        return int(connect_to_redis().get(key) or 0)
+
+    def _tags(self, **params) -> tuple[int, dict]:
+        result = search(**{"facet.field": json.dumps(["tags"]), **params})
+        return result["count"], result["facets"]["tags"]
+
+    def test_changes_show_at_once(self, city):
+        first = self._tags()
+        assert first == (3, {"Internet": 2, "WLAN": 1, "Breitband": 1, "Umwelt": 1})
+        generation = self._generation()
+        again = self._tags(sort="name asc", rows=1)  # another page, same counts
+        assert again == first and self._generation() == generation
+
+        context = {"user": factories.Sysadmin()["name"]}
+        helpers.call_action("package_patch", context=dict(context), id="abfallkalender",
+                            tags=[{"name": "Internet"}])
+        assert self._generation() > generation
+        assert self._tags() == (3, {"Internet": 3, "WLAN": 1, "Breitband": 1})
+        helpers.call_action("package_delete", context=dict(context), id="wlan-hotspots")
+        assert self._tags() == (2, {"Internet": 2, "Breitband": 1})
+
+    def test_a_failed_write_keeps_the_counts(self, city):
+        first = self._tags()
+        with pytest.raises(ValidationError):
+            helpers.call_action("package_create", name="kaputt", owner_org="gibt-es-nicht")
+        assert self._tags() == first
+        assert search(q="name:kaputt")["count"] == 0
 
 
 class TestVisibility:

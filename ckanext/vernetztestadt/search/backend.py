@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from . import storage
+from . import cache, storage
 from .connection import PostgresSolr
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,15 @@ def _forget_connections_after_fork() -> None:
 _fork_hook_registered = False
 
 
-def install(text_config: str, timeout_ms: int) -> None:
+def install(text_config: str, timeout_ms: int, cache_seconds: int = 300) -> None:
     """Replace CKAN's Solr connection everywhere it is referenced."""
     global _fork_hook_registered
     _settings.update(text_config=text_config, timeout_ms=timeout_ms)
+    cache.configure(cache_seconds)
     import ckan.model as model
 
     storage.track_commits(model.Session)
+    cache.track(model.Session, lambda: model.meta.engine)
     if not _fork_hook_registered:
         os.register_at_fork(after_in_child=_forget_connections_after_fork)
         _fork_hook_registered = True

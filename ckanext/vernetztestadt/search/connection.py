@@ -23,7 +23,7 @@ from typing import Any
 import pysolr
 import sqlalchemy as sa
 
-from . import dismax, storage
+from . import cache, dismax, storage
 from .analysis import analyse, fold, stored_document
 from .fields import NOT_STORED, FieldType, field_type
 from .functions import compile_function, compile_local
@@ -154,10 +154,29 @@ class SearchStatement:
         return (f"SELECT v.value AS v, count(DISTINCT m.seq) AS c FROM m, "
                 f"jsonb_array_elements_text(m.{column}) AS v(value) GROUP BY v.value")
 
-    def render(self, order: list[str], facets: str) -> str:
-        where = " AND ".join(f"({w})" for w in self.where) or "TRUE"
+    def where_sql(self) -> str:
+        return " AND ".join(f"({w})" for w in self.where) or "TRUE"
+
+    def render(self, order: list[str], facets: str | None) -> str:
+        """The whole search; with ``facets`` None only the page (the counts
+        came from ``cache``)."""
+        where = self.where_sql()
         order_sql = ", ".join(order)
         columns = "".join(f", {c}" for c in self.columns)
+        if facets is None:
+            # Nothing to count: without a materialised ``m`` PostgreSQL can
+            # walk an index in sort order and stop after the page.
+            return f"""
+WITH page AS (
+    SELECT d.index_id, d.seq{columns}, {self.score} AS score
+    FROM {storage.TABLE} d WHERE {where}
+    ORDER BY {order_sql} LIMIT :rows OFFSET :start
+)
+SELECT 0 AS hits,
+       (SELECT coalesce(json_agg(json_build_array(page.index_id, page.score) ORDER BY {order_sql}),
+                        '[]'::json) FROM page) AS page,
+       '{{}}'::json AS facets
+"""
         terms = ""
         if self.uses_terms:
             columns += ", d.facet_terms"
@@ -195,20 +214,25 @@ class PostgresSolr:
         self.timeout_ms = timeout_ms
         self.url = f"postgresql-search:{storage.TABLE}"
 
+    def _ensure_schema(self) -> None:
+        if storage.ensure_schema(self.engine):  # a new, empty index
+            cache.bump(self.engine)
+
     # -- writes (join CKAN's transaction) -------------------------------------
     def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> str:
-        storage.ensure_schema(self.engine)
+        self._ensure_schema()
         conn = self.session.connection()
         for doc in docs:
             row = analyse(doc)
             storage.upsert(conn, json.dumps(stored_document(doc), default=str), row,
                            self.text_config)
+        cache.mark_write(self.session())
         self._commit_if_asked(commit)
         return ""
 
     def delete(self, id: Any = None, q: str | None = None, commit: bool | None = None,
                **_: Any) -> str:
-        storage.ensure_schema(self.engine)
+        self._ensure_schema()
         conn = self.session.connection()
         if id is not None:
             ids = id if isinstance(id, (list, tuple)) else [id]
@@ -221,6 +245,7 @@ class PostgresSolr:
             except QuerySyntaxError as exc:
                 raise pysolr.SolrError(str(exc)) from None
             conn.execute(sa.text(f"DELETE FROM {storage.TABLE} d WHERE {condition}"), sql.params)
+        cache.mark_write(self.session())
         self._commit_if_asked(commit)
         return ""
 
@@ -252,7 +277,7 @@ class PostgresSolr:
             raise pysolr.SolrError(f"org.apache.solr.search.SyntaxError: {exc}") from None
 
     def _search(self, q: str, params: dict[str, Any]) -> Results:
-        storage.ensure_schema(self.engine)
+        self._ensure_schema()
         sql = SqlBuilder(self.text_config)
         statement = SearchStatement(sql)
         self._add_query(statement, q, params)
@@ -262,19 +287,36 @@ class PostgresSolr:
             statement.score = f"({statement.score}) + ({compile_function(params['bf'], sql)})"
         rows = _int(params, "rows", 10, 0, MAX_ROWS)
         start = _int(params, "start", 0, 0, MAX_START)
-        order = statement.sort_keys(params.get("sort") or "score desc")
         facet_fields = []
         if str(params.get("facet", "false")).lower() == "true":
             facet_fields = list(dict.fromkeys(_as_list(params.get("facet.field"))))
         limit = _int(params, "facet.limit", 50, -1, MAX_ROWS)
         mincount = _int(params, "facet.mincount", 0, 0, MAX_ROWS)
-        text = statement.render(order, statement.facet_sql(facet_fields, limit, mincount))
+        facet_sql = statement.facet_sql(facet_fields, limit, mincount)
+        # the counts depend on the filter and facets only, not on sort or page
+        cache_key = self._cache_key(statement, facet_sql)
+        counts = cache.get(cache_key) if cache_key else None
+        order = statement.sort_keys(params.get("sort") or "score desc")
+        text = statement.render(order, None if counts else facet_sql)
         sql.params.update(rows=rows, start=start)
         hits, page, facets = self._run(text, sql.params)
+        if counts:
+            hits, facets = counts
+        elif cache_key:
+            cache.put(cache_key, hits, facets)
         docs = self._documents(page, params.get("fl"))
         facet_fields_out = {name: [x for pair in facets.get(name, []) for x in pair]
                             for name in facet_fields}
         return Results(docs=docs, hits=hits, facets={"facet_fields": facet_fields_out})
+
+    def _cache_key(self, statement: SearchStatement, facet_sql: str) -> str | None:
+        if not cache.enabled():
+            return None
+        generation = cache.generation(self.engine)
+        if generation is None:
+            return None
+        return cache.key(self.engine, generation, statement.where_sql() + facet_sql,
+                         statement.sql.params)
 
     def _add_query(self, statement: SearchStatement, q: str, params: dict[str, Any]) -> None:
         sql = statement.sql
@@ -289,13 +331,6 @@ class PostgresSolr:
                 compiler, q, params.get("qf", "text"), params.get("mm", "100%"),
                 self._token_check(q))
             statement.where.append(condition)
-            should = [c for c in clauses if c.occur == "should"]
-            if should and dismax.minimum_should_match(params.get("mm", "100%"), len(should)):
-                # Implied by the count of matching clauses above, but unlike
-                # that count PostgreSQL can answer it from the indexes.
-                qf = dismax.parse_qf(params.get("qf", "text"))
-                statement.where.append(
-                    " OR ".join(dismax.clause_match(compiler, qf, c) for c in should))
             if clauses:
                 queries = [compiler.text_query(c.text, c.phrase) for c in clauses]
                 statement.score = f"ts_rank(d.tsv, ({' || '.join(queries)}))"

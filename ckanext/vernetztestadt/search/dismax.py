@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
+from math import comb
 
-from .fields import FieldType, field_type
+from .fields import TEXT_SOURCES, FieldType, field_type
 from .lucene import Compiler, QuerySyntaxError
 
 
@@ -88,14 +90,58 @@ def parse_qf(qf: str) -> list[str]:
     return [part.split("^")[0] for part in (qf or "text").split() if part.split("^")[0]]
 
 
+#: Fields whose values are copied into the catch-all ``text`` (Solr's copyField).
+_FEEDS_TEXT = frozenset(name for names in TEXT_SOURCES.values() for name in names)
+#: Above this many ways to pick the clauses ``mm`` asks for, matching clauses
+#: are counted per row instead of being folded into one tsquery.
+MAX_COMBINATIONS = 64
+
+
+def _beyond_text(fields: list[str]) -> list[str]:
+    """The ``qf`` fields a clause can match without also matching ``text``.
+
+    Analysed fields and the exact fields copied into ``text`` (``name``,
+    ``tags``, ``groups``) are covered by it: a word equal to a tag is also a
+    word of ``text``. Only other exact fields still need their own test."""
+    if "text" not in fields:
+        return fields
+    return [f for f in fields if f != "text" and field_type(f) is not FieldType.TEXT
+            and f not in _FEEDS_TEXT]
+
+
+def clause_tsquery(compiler: Compiler, fields: list[str], clause: Clause) -> str | None:
+    """The clause as one tsquery over ``text``, when nothing else can match it."""
+    if "text" in fields and not _beyond_text(fields):
+        return compiler.text_query(clause.text, clause.phrase)
+    return None
+
+
 def clause_match(compiler: Compiler, fields: list[str], clause: Clause) -> str:
     """SQL true when ``clause`` matches any of the ``fields``."""
-    if "text" in fields:
-        # ``text`` is fed from every analysed field (Solr's copyField), so
-        # analysed fields add nothing but cost; exact fields still count.
-        fields = [f for f in fields if f == "text" or field_type(f) is not FieldType.TEXT]
-    parts = [compiler.value_match(f, clause.text, clause.phrase) for f in fields]
+    query = clause_tsquery(compiler, fields, clause)
+    if query is not None:  # one GIN-indexed test instead of one per field
+        return f"(d.tsv @@ {query})"
+    extra = _beyond_text(fields)
+    parts = [compiler.value_match(f, clause.text, clause.phrase)
+             for f in (["text", *extra] if "text" in fields else extra)]
     return "(" + " OR ".join(parts) + ")"
+
+
+def _at_least(compiler: Compiler, fields: list[str], optional: list[Clause],
+              required: int) -> list[str]:
+    """Conditions for "at least ``required`` of the ``optional`` clauses match".
+
+    When every clause is a tsquery over ``text``, the rule becomes a single
+    tsquery (an OR of the ANDs of each choice of clauses), which the GIN index
+    answers; otherwise matching clauses are counted per row, behind an OR of
+    all clauses that lets PostgreSQL narrow the rows from its indexes first."""
+    queries = [clause_tsquery(compiler, fields, c) for c in optional]
+    if all(queries) and comb(len(queries), required) <= MAX_COMBINATIONS:
+        choices = (" && ".join(group) for group in combinations(queries, required))
+        return ["d.tsv @@ (" + " || ".join(f"({c})" for c in choices) + ")"]
+    matches = [clause_match(compiler, fields, c) for c in optional]
+    counted = " + ".join(f"(CASE WHEN {m} THEN 1 ELSE 0 END)" for m in matches)
+    return [" OR ".join(matches), f"({counted}) >= {compiler.sql.bind(required)}"]
 
 
 def compile_dismax(compiler: Compiler, q: str, qf: str, mm: str,
@@ -113,17 +159,15 @@ def compile_dismax(compiler: Compiler, q: str, qf: str, mm: str,
     fields = parse_qf(qf)
     conditions, optional = [], []
     for clause in clauses:
-        match = clause_match(compiler, fields, clause)
         if clause.occur == "must":
-            conditions.append(match)
+            conditions.append(clause_match(compiler, fields, clause))
         elif clause.occur == "must_not":
-            conditions.append(f"NOT {match}")
+            conditions.append(f"NOT {clause_match(compiler, fields, clause)}")
         else:
-            optional.append(match)
+            optional.append(clause)
     required = minimum_should_match(mm, len(optional))
     if optional and required:
-        counted = " + ".join(f"(CASE WHEN {m} THEN 1 ELSE 0 END)" for m in optional)
-        conditions.append(f"({counted}) >= {compiler.sql.bind(required)}")
+        conditions.extend(_at_least(compiler, fields, optional, required))
     if not conditions:
         return ("TRUE" if not clauses else "FALSE"), clauses
     return " AND ".join(conditions), [c for c in clauses if c.occur != "must_not"]

@@ -25,7 +25,7 @@ SCHEMA = "vernetztestadt_search"
 TABLE = f"{SCHEMA}.documents"
 # Bump when the DDL below changes: the table is then rebuilt empty and
 # ``ckan search-index rebuild`` must be run.
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 #: Fields whose values are also kept in ``facet_terms`` (CKAN's default
 #: ``search.facets``), so that counting them never decompresses ``fields``.
@@ -90,39 +90,47 @@ _DDL = [
     # dismax free text matches ``name`` too; with this index all its clauses
     # can be answered from indexes (a BitmapOr) instead of a full scan
     f"CREATE INDEX IF NOT EXISTS documents_name_idx ON {TABLE} (name)",
+    # CKAN's default and "last modified" sorts, and "name ascending", in the
+    # exact order the search asks for (ties broken by ``seq``): a page whose
+    # counts come from the cache is read straight off these indexes
     f"CREATE INDEX IF NOT EXISTS documents_modified_idx ON {TABLE} "
-    "(((dates->>'metadata_modified')::float8))",
+    "(((dates->>'metadata_modified')::float8) DESC NULLS LAST, seq)",
+    f"CREATE INDEX IF NOT EXISTS documents_title_idx ON {TABLE} "
+    "((title_string COLLATE \"C\") NULLS LAST, seq)",
 ]
 
 _ready: set[str] = set()
 _ready_lock = threading.Lock()
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create schema and table once per process and database, if missing.
+def ensure_schema(engine: sa.Engine) -> bool:
+    """Create schema and table once per process and database, if missing;
+    True when this call created them (the index is then empty).
 
     Runs on its own connection (not CKAN's transaction), under an advisory
     lock so that two processes starting at once do not race on the DDL.
     """
     key = str(engine.url)
     if key in _ready:
-        return
+        return False
     with _ready_lock, engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": SCHEMA})
-        _apply_layout(conn)
+        created = _apply_layout(conn)
         _ready.add(key)
+    return created
 
 
-def _apply_layout(conn: Connection) -> None:
+def _apply_layout(conn: Connection) -> bool:
     exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f"{SCHEMA}.layout"}).scalar()
     if exists:
         version = conn.execute(sa.text(f"SELECT max(version) FROM {SCHEMA}.layout")).scalar()
         if version == LAYOUT_VERSION:
-            return
+            return False
         conn.execute(sa.text(f"DROP SCHEMA {SCHEMA} CASCADE"))
     for statement in _DDL:
         conn.execute(sa.text(statement))
     conn.execute(sa.text(f"INSERT INTO {SCHEMA}.layout VALUES (:v)"), {"v": LAYOUT_VERSION})
+    return True
 
 
 IN_COMMIT = "vernetztestadt_search.in_commit"
