@@ -4,7 +4,7 @@ import ckan.plugins as p
 import pytest
 
 #: Plugins of test.ini that bring database migrations.
-MIGRATING_PLUGINS = ("activity", "harvest")
+MIGRATING_PLUGINS = ("activity", "harvest", "vernetztestadt")
 
 
 @pytest.fixture(autouse=True)

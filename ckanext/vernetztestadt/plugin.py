@@ -13,9 +13,17 @@ from ckan.lib.plugins import DefaultTranslation
 
 from . import cli, helpers, indexing, resources, validators
 from .search import backend as search_backend
+from .validation import actions as validation_actions
+from .validation import gate as validation_gate
+
+
+def _actions() -> dict[str, Any]:
+    return {**validation_gate.get_actions(), **validation_actions.get_actions()}
 
 
 @tk.blanket.config_declarations
+@tk.blanket.actions(_actions)
+@tk.blanket.auth_functions(validation_actions.get_auth_functions)
 @tk.blanket.cli(cli.get_commands)
 @tk.blanket.helpers(helpers.get_helpers)
 @tk.blanket.validators(validators.get_validators)

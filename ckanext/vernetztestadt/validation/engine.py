@@ -1,0 +1,215 @@
+"""Validating one tabular file: the single function everything calls.
+
+Owns: ``validate_file`` — checks before parsing (size, empty, HTML instead of
+data, zip bombs, contradicting encodings), the frictionless run with the
+file's dialect applied to the Table Schema (decimal comma, thousands
+separator), the structural check with an inferred schema when there is no
+schema, and the report in frictionless' JSON shape (as ckanext-validation
+stores it). Uploads, URLs, harvesters and the CLI all end here.
+
+Must not touch: CKAN (no actions, no model, no config), fetching files
+(``fetch``), storing reports (``model``).
+"""
+from __future__ import annotations
+
+import copy
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .dialect import Declared, Dialect, DialectError, sniff
+from .messages import error_title
+
+TEXT_FORMATS = ("csv", "tsv", "txt")
+EXCEL_FORMATS = ("xlsx", "xls")
+TABULAR_FORMATS = (*TEXT_FORMATS, *EXCEL_FORMATS, "json")
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+SUCCESS, FAILURE, ERROR = "success", "failure", "error"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 200 * 1024**2
+    max_rows: int = 2_000_000
+    max_errors: int = 1000
+
+
+@dataclass
+class Outcome:
+    """A validation's status and its report (frictionless' JSON shape)."""
+
+    status: str
+    report: dict[str, Any]
+    dialect: Dialect | None = None
+    inferred_schema: dict[str, Any] | None = None
+    rows: int = 0
+    seconds: float = 0.0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.status == SUCCESS
+
+
+def failed_report(kind: str, message: str, name: str = "", note: str = "") -> dict[str, Any]:
+    """A report with one file-level error, shaped like frictionless' own."""
+    error = {"type": kind, "title": error_title(kind), "message": message,
+             "note": note or message, "tags": ["#file"]}
+    task = {"name": name, "type": "table", "valid": False, "place": name, "labels": [],
+            "stats": {"errors": 1, "warnings": 0, "seconds": 0.0}, "warnings": [],
+            "errors": [error]}
+    return {"valid": False, "stats": {"tasks": 1, "errors": 1, "warnings": 0, "seconds": 0.0},
+            "warnings": [], "errors": [], "tasks": [task]}
+
+
+def rejected(kind: str, message: str, name: str = "", status: str = FAILURE) -> Outcome:
+    report = failed_report(kind, message, name)
+    return Outcome(status, report, errors=report["tasks"][0]["errors"])
+
+
+def file_format(name: str, declared: str | None) -> str | None:
+    """The tabular format of a file, from the resource's format or the name."""
+    for candidate in ((declared or "").strip().lower().lstrip("."),
+                      Path(name.split("?")[0]).suffix.lower().lstrip(".")):
+        if candidate in TABULAR_FORMATS:
+            return candidate
+    return None
+
+
+def _precheck(path: Path, fmt: str, limits: Limits) -> Outcome | None:
+    size = path.stat().st_size
+    if size == 0:
+        return rejected("source-error", "Die Datei ist leer.", path.name)
+    if size > limits.max_bytes:
+        return rejected("file-too-large", f"Die Datei ist {size / 2**20:.1f} MB groß; erlaubt "
+                        f"sind höchstens {limits.max_bytes / 2**20:.1f} MB.", path.name)
+    with path.open("rb") as handle:
+        head = handle.read(1024).lstrip().lower()
+    if any(marker in head[:200] for marker in _HTML_MARKERS):
+        return rejected("format-error", "Die Datei ist eine HTML-Seite, keine Tabelle "
+                        "(falsche Adresse oder Fehlerseite des Servers?).", path.name)
+    if fmt == "xlsx":
+        return _check_zip(path, limits)
+    return None
+
+
+def _check_zip(path: Path, limits: Limits) -> Outcome | None:
+    """An XLSX is a zip: refuse one that would unpack beyond the size limit."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return rejected("format-error", "Die Excel-Datei ist beschädigt oder abgeschnitten.",
+                        path.name)
+    if unpacked > limits.max_bytes:
+        return rejected("file-too-large", f"Die Excel-Datei entpackt sich auf "
+                        f"{unpacked / 2**20:.0f} MB; erlaubt sind höchstens "
+                        f"{limits.max_bytes / 2**20:.1f} MB.", path.name)
+    return None
+
+
+def localise_schema(schema: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
+    """The schema with the file's decimal mark on number fields that name none."""
+    adapted = copy.deepcopy(schema)
+    for item in adapted.get("fields", []):
+        if item.get("type") == "number" and "decimalChar" not in item:
+            item["decimalChar"] = dialect.decimal_char
+            if dialect.group_char and "groupChar" not in item:
+                item["groupChar"] = dialect.group_char
+    return adapted
+
+
+def _resource(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any] | None,
+              ) -> Any:
+    from frictionless import Resource, Schema, formats
+
+    options: dict[str, Any] = {"format": "csv" if fmt in TEXT_FORMATS else fmt}
+    if dialect is not None:
+        options["encoding"] = dialect.encoding
+        if fmt in TEXT_FORMATS:
+            options["control"] = formats.CsvControl(delimiter=dialect.delimiter)
+    if schema is not None:
+        options["schema"] = Schema.from_descriptor(schema)
+    return Resource(path.name, basepath=str(path.parent), **options)
+
+
+_GERMAN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+
+
+def infer_schema(path: Path, fmt: str, dialect: Dialect | None) -> dict[str, Any]:
+    """A suggested Table Schema, with German numbers recognised as numbers."""
+    resource = _resource(path, fmt, dialect, None)
+    resource.infer()
+    descriptor = resource.schema.to_descriptor()
+    if dialect is not None and dialect.decimal_char == ",":
+        _german_numbers(descriptor, resource.sample[1:])
+    return descriptor
+
+
+def _german_numbers(descriptor: dict[str, Any], rows: list[list[Any]]) -> None:
+    """frictionless reads "1.234,5" as text (or a geopoint): call it a number
+    when every sampled value of the column is written that way."""
+    for index, item in enumerate(descriptor.get("fields", [])):
+        values = [str(row[index]).strip() for row in rows
+                  if index < len(row) and row[index] not in (None, "")]
+        if (item.get("type") in ("string", "geopoint") and values
+                and any("," in v for v in values)
+                and all(_GERMAN_NUMBER.fullmatch(v) for v in values)):
+            item.update(type="number", decimalChar=",", groupChar=".")
+            item.pop("format", None)
+
+
+def _structural(inferred: dict[str, Any]) -> dict[str, Any]:
+    """Every column as text: only the table's shape is checked."""
+    return {"fields": [{"name": f["name"], "type": "string"} for f in inferred["fields"]]}
+
+
+_NOTHING_DECLARED = Declared()
+_DEFAULT_LIMITS = Limits()
+
+
+def validate_file(path: Path | str, schema: dict[str, Any] | None, *, fmt: str | None = None,
+                  declared: Declared = _NOTHING_DECLARED,
+                  limits: Limits = _DEFAULT_LIMITS) -> Outcome:
+    """Validate one file against a Table Schema (or its shape, without one)."""
+    path = Path(path)
+    started = time.monotonic()
+    fmt = fmt or file_format(path.name, None) or "csv"
+    early = _precheck(path, fmt, limits)
+    if early is not None:
+        return early
+    try:
+        dialect = sniff(path, declared, fmt in TEXT_FORMATS) if fmt != "xlsx" else None
+    except DialectError as exc:
+        return rejected(exc.kind, str(exc), path.name)
+    inferred = None
+    if schema is None:
+        inferred = infer_schema(path, fmt, dialect)
+        effective = _structural(inferred)
+    else:
+        effective = localise_schema(schema, dialect) if dialect else schema
+    outcome = _run(path, fmt, dialect, effective, limits)
+    outcome.inferred_schema = inferred
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _run(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any],
+         limits: Limits) -> Outcome:
+    resource = _resource(path, fmt, dialect, schema)
+    report = resource.validate(limit_errors=limits.max_errors, limit_rows=limits.max_rows + 1)
+    descriptor = report.to_descriptor()
+    task = descriptor["tasks"][0] if descriptor.get("tasks") else {"errors": [], "stats": {}}
+    rows = int(task.get("stats", {}).get("rows") or 0)
+    if rows > limits.max_rows:
+        return rejected("row-limit", f"Die Datei hat mehr als {limits.max_rows:,} Zeilen "
+                        "(Grenze der Prüfung).".replace(",", "."), path.name)
+    errors = [*descriptor.get("errors", []), *task.get("errors", [])]
+    status = SUCCESS if descriptor.get("valid") else FAILURE
+    if any(e.get("type") in ("scheme-error", "task-error") for e in errors):
+        status = ERROR
+    return Outcome(status, descriptor, dialect=dialect, rows=rows, errors=errors)

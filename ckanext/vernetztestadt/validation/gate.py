@@ -1,0 +1,214 @@
+"""The publication gate: no public dataset with an unvalidated or invalid table.
+
+Owns: the chained actions through which datasets and resources change
+(package_create/update — package_patch and resource_create/update/patch/
+delete end there —, resource_create/update for new uploads, and
+bulk_update_public), the decision whether a change would leave a public
+dataset with a tabular resource whose current file has not passed, and the
+German refusal (a ValidationError: HTTP 409 through the API).
+
+An incoming upload is validated before CKAN stores it; if it fails for a
+published dataset, the action is refused before anything is replaced, so the
+previous file keeps being served byte for byte.
+
+Must not touch: how a file is validated (``service``/``engine``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.common import _
+
+from . import messages, reports, service
+from .engine import Outcome
+
+#: Context key: outcome of an incoming upload, validated by resource_create/update.
+PENDING = "vernetztestadt_validation_pending"
+#: Context key set by callers that have validated everything themselves.
+SKIP = "vernetztestadt_validation_skip"
+
+
+# -- deciding --------------------------------------------------------------
+def _existing(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any] | None:
+    ident = data_dict.get("id") or data_dict.get("name")
+    if not ident:
+        return None
+    try:
+        return tk.get_action("package_show")(
+            {"ignore_auth": True, "for_update": True, "user": context.get("user")},
+            {"id": ident})
+    except tk.ObjectNotFound:
+        return None
+
+
+def will_be_public(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> bool:
+    """Public after the change: not private, not a draft, not deleted."""
+    private = data_dict.get("private", (existing or {}).get("private", False))
+    state = data_dict.get("state") or (existing or {}).get("state") or "active"
+    owner = data_dict.get("owner_org", (existing or {}).get("owner_org"))
+    return state == "active" and not (tk.asbool(private) and owner)
+
+
+def _current_report(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored report, if it was made for the resource's current file."""
+    report = reports.get(resource["id"]) if resource.get("id") else None
+    if report and report.get("url") == resource.get("url"):
+        return report
+    return None
+
+
+class Verdicts:
+    """Outcomes of the validations this request ran, by resource position."""
+
+    def __init__(self) -> None:
+        self.fresh: dict[int, tuple[Outcome, str | None]] = {}
+        self.problems: list[str] = []
+
+    def judge(self, index: int, resource: dict[str, Any], context: dict[str, Any],
+              package: dict[str, Any]) -> None:
+        pending = context.get(PENDING)
+        if pending and _is_pending_resource(resource, pending):
+            self.fresh[index] = (pending["outcome"], pending["digest"])
+        else:
+            report = _current_report(resource)
+            if report is not None:
+                self._note(resource, report["status"], (report.get("report") or {}))
+                return
+            self.fresh[index] = service.validate_resource(resource, package)
+        outcome = self.fresh[index][0]
+        self._note(resource, outcome.status, {"tasks": [{"errors": outcome.errors}]})
+
+    def _note(self, resource: dict[str, Any], status: str, report: dict[str, Any]) -> None:
+        if status == "success":
+            return
+        errors = [e for task in report.get("tasks", []) for e in task.get("errors", [])]
+        name = resource.get("name") or resource.get("url") or resource.get("id") or "?"
+        detail = messages.summary(errors) if errors else _("Prüfung läuft noch")
+        self.problems.append(_("Ressource „{0}“: {1}").format(name, detail))
+
+
+def _is_pending_resource(resource: dict[str, Any], pending: dict[str, Any]) -> bool:
+    if pending.get("resource_id"):
+        return resource.get("id") == pending["resource_id"]
+    return not resource.get("id") and resource.get("url") == pending.get("url")
+
+
+def refusal(problems: list[str]) -> tk.ValidationError:
+    message = _("Der Datensatz kann nicht veröffentlicht werden, solange Tabellen die "
+                "Prüfung nicht bestanden haben. {0}").format(" | ".join(problems))
+    return tk.ValidationError({"private": [message]})
+
+
+def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+               ) -> list[dict[str, Any]]:
+    if "resources" in data_dict and data_dict["resources"] is not None:
+        return list(data_dict["resources"])
+    return list((existing or {}).get("resources", []))
+
+
+def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
+               existing: dict[str, Any] | None) -> Verdicts:
+    verdicts = Verdicts()
+    package = {**(existing or {}), **data_dict}
+    for index, resource in enumerate(_resources(data_dict, existing)):
+        if service.is_tabular(resource):
+            verdicts.judge(index, resource, context, package)
+    return verdicts
+
+
+def _record(result: dict[str, Any], verdicts: Verdicts) -> None:
+    """Store what this request validated, now that resources have ids."""
+    resources = result.get("resources", [])
+    for index, (outcome, digest) in verdicts.fresh.items():
+        if index < len(resources):
+            service.record(resources[index], result["id"], outcome, digest)
+
+
+# -- chained actions ----------------------------------------------------------
+def enabled(context: dict[str, Any]) -> bool:
+    """The gate can be switched off for a site (``validation.gate``) and is
+    skipped by callers that validated everything themselves (``SKIP``)."""
+    return not context.get(SKIP) and tk.asbool(
+        tk.config.get("ckanext.vernetztestadt.validation.gate", True))
+
+
+def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    if not enabled(context):
+        return original(context, data_dict)
+    existing = _existing(context, data_dict)
+    verdicts = _judge_all(context, data_dict, existing)
+    if verdicts.problems and will_be_public(data_dict, existing):
+        raise refusal(verdicts.problems)
+    result = original(context, data_dict)
+    package = result if isinstance(result, dict) else tk.get_action("package_show")(
+        {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
+    _record(package, verdicts)
+    return result
+
+
+@tk.chained_action
+def package_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    return _guarded(original, context, data_dict)
+
+
+@tk.chained_action
+def package_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    return _guarded(original, context, data_dict)
+
+
+def _check_upload(context: dict[str, Any], data_dict: dict[str, Any], create: bool) -> None:
+    """Validate an incoming upload before CKAN stores it."""
+    upload = data_dict.get("upload")
+    stream = getattr(upload, "stream", None)
+    if stream is None or not getattr(upload, "filename", None) or not enabled(context):
+        return
+    if not service.is_tabular(data_dict):
+        return
+    package_id = data_dict.get("package_id")
+    if not create:
+        package_id = tk.get_action("resource_show")({"ignore_auth": True},
+                                                   {"id": data_dict["id"]})["package_id"]
+    package = tk.get_action("package_show")({"ignore_auth": True}, {"id": package_id})
+    outcome, digest = service.validate_resource(data_dict, package, stream=stream)
+    stream.seek(0)  # CKAN stores the same stream afterwards
+    if not outcome.valid and will_be_public({}, package):
+        raise refusal([_("Ressource „{0}“: {1}").format(
+            data_dict.get("name") or upload.filename, messages.summary(outcome.errors))])
+    context[PENDING] = {"outcome": outcome, "digest": digest,
+                        "resource_id": None if create else data_dict["id"],
+                        "url": upload.filename}
+
+
+@tk.chained_action
+def resource_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    _check_upload(context, data_dict, create=True)
+    return original(context, data_dict)
+
+
+@tk.chained_action
+def resource_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    _check_upload(context, data_dict, create=False)
+    return original(context, data_dict)
+
+
+@tk.chained_action
+def bulk_update_public(original: Any, context: dict[str, Any],
+                       data_dict: dict[str, Any]) -> Any:
+    if not enabled(context):
+        return original(context, data_dict)
+    problems = []
+    for ident in data_dict.get("datasets", []):
+        package = tk.get_action("package_show")({"ignore_auth": True}, {"id": ident})
+        verdicts = _judge_all(context, {"resources": package["resources"]}, package)
+        _record(package, verdicts)
+        problems += [f"{package['name']}: {p}" for p in verdicts.problems]
+    if problems:
+        raise refusal(problems)
+    return original(context, data_dict)
+
+
+def get_actions() -> dict[str, Any]:
+    return {"package_create": package_create, "package_update": package_update,
+            "resource_create": resource_create, "resource_update": resource_update,
+            "bulk_update_public": bulk_update_public}

@@ -1,0 +1,91 @@
+"""Stored validation reports: one row per resource.
+
+Owns: the table ``vernetztestadt_validation`` (created by this extension's
+migrations, ``ckan db upgrade -p vernetztestadt``) and reading/writing its
+rows in CKAN's session, so that a report commits or rolls back together with
+the resource change it belongs to. Rows are shaped like ckanext-validation's
+(``id``, ``resource_id``, ``status``, ``report``, ``error``, ``created``,
+``finished``).
+
+Must not touch: running validations (``engine``), permissions (``actions``).
+"""
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+CREATED, RUNNING = "created", "running"
+FINAL = ("success", "failure", "error")
+
+_metadata = sa.MetaData()
+TABLE = sa.Table(
+    "vernetztestadt_validation", _metadata,
+    sa.Column("id", sa.UnicodeText, primary_key=True),
+    sa.Column("resource_id", sa.UnicodeText, nullable=False, unique=True),
+    sa.Column("package_id", sa.UnicodeText, nullable=False),
+    sa.Column("status", sa.UnicodeText, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("finished", sa.DateTime),
+    sa.Column("report", JSONB),
+    sa.Column("error", JSONB),
+    sa.Column("url", sa.UnicodeText),
+    sa.Column("sha256", sa.UnicodeText),
+    sa.Column("job_id", sa.UnicodeText),
+)
+
+
+def _session() -> Any:
+    import ckan.model as model
+
+    return model.Session
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A row as ckanext-validation's ``resource_validation_show`` returns it."""
+    data = dict(row._mapping)
+    for key in ("created", "finished"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data
+
+
+def get(resource_id: str) -> dict[str, Any] | None:
+    row = _session().execute(sa.select(TABLE).where(TABLE.c.resource_id == resource_id)).first()
+    return as_dict(row) if row else None
+
+
+def for_package(package_id: str) -> dict[str, dict[str, Any]]:
+    rows = _session().execute(sa.select(TABLE).where(TABLE.c.package_id == package_id))
+    return {row.resource_id: as_dict(row) for row in rows}
+
+
+def save(resource_id: str, package_id: str, status: str, **values: Any) -> None:
+    """Insert or replace the resource's report; ``created`` marks each new run."""
+    now = _now()
+    row = {"resource_id": resource_id, "package_id": package_id, "status": status,
+           "created": values.pop("created", now),
+           "finished": now if status in FINAL else None,
+           "report": None, "error": None, "url": None, "sha256": None, "job_id": None,
+           **values}
+    statement = insert(TABLE).values(id=str(uuid.uuid4()), **row)
+    statement = statement.on_conflict_do_update(index_elements=[TABLE.c.resource_id], set_=row)
+    _session().execute(statement)
+
+
+def delete(resource_id: str) -> bool:
+    result = _session().execute(sa.delete(TABLE).where(TABLE.c.resource_id == resource_id))
+    return bool(result.rowcount)
+
+
+def resource_ids(statuses: tuple[str, ...] | None = None) -> list[str]:
+    query = sa.select(TABLE.c.resource_id)
+    if statuses:
+        query = query.where(TABLE.c.status.in_(statuses))
+    return [row.resource_id for row in _session().execute(query)]

@@ -1,0 +1,173 @@
+"""Validating CKAN resources: which ones, against what, with which limits.
+
+Owns: deciding which resources are tabular, resolving the Table Schema that
+applies (the resource's own, else its dataset type's default), reading the
+validation options from CKAN's config, running ``engine.validate_file`` on an
+upload, a URL or an incoming file, and storing the outcome as the resource's
+report.
+
+Must not touch: refusing publication (``gate``), the API (``actions``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import ckan.plugins.toolkit as tk
+
+from .. import table_schemas
+from . import fetch, reports
+from .dialect import Declared
+from .engine import ERROR, Limits, Outcome, file_format, rejected, validate_file
+
+PREFIX = "ckanext.vernetztestadt.validation."
+
+
+@dataclass(frozen=True)
+class Settings:
+    limits: Limits
+    policy: fetch.Policy
+    sync_max_bytes: int
+    sync_max_rows: int
+    max_seconds: int
+
+
+def settings() -> Settings:
+    def number(name: str, default: int) -> int:
+        return int(tk.config.get(PREFIX + name, default))
+
+    max_bytes = number("max_bytes", 200 * 1024**2)
+    hosts = tuple(str(tk.config.get(PREFIX + "allowed_hosts", "*")).lower().split())
+    return Settings(
+        limits=Limits(max_bytes=max_bytes, max_rows=number("max_rows", 2_000_000),
+                      max_errors=number("max_errors", 1000)),
+        policy=fetch.Policy(allowed_hosts=hosts or ("*",), max_bytes=max_bytes,
+                            timeout=float(tk.config.get(PREFIX + "url_timeout", 30))),
+        sync_max_bytes=number("sync_max_bytes", 5 * 1024**2),
+        sync_max_rows=number("sync_max_rows", 50_000),
+        max_seconds=number("max_seconds", 600))
+
+
+def resource_format(resource: dict[str, Any]) -> str | None:
+    """The tabular format of a resource, or None if it is not a table."""
+    name = resource.get("url") or ""
+    upload = resource.get("upload")
+    if getattr(upload, "filename", None):
+        name = upload.filename
+    return file_format(name, resource.get("format"))
+
+
+def is_tabular(resource: dict[str, Any]) -> bool:
+    return resource_format(resource) is not None
+
+
+def declared(resource: dict[str, Any]) -> Declared:
+    return Declared(encoding=resource.get("encoding") or None,
+                    delimiter=resource.get("csv_delimiter") or None,
+                    decimal_char=resource.get("csv_decimal_char") or None)
+
+
+class SchemaUnavailable(Exception):
+    pass
+
+
+def table_schema(resource: dict[str, Any], dataset_type: str) -> dict[str, Any] | None:
+    """The Table Schema descriptor that applies, None for a structural check."""
+    reference = table_schemas.for_resource(resource, dataset_type)
+    if not reference:
+        return None
+    if reference in table_schemas.bundled():
+        return table_schemas.bundled()[reference]
+    if reference.lstrip().startswith("{"):
+        return json.loads(reference)
+    try:
+        with fetch.url_copy(reference, ".json", settings().policy) as path:
+            return json.loads(path.read_text(encoding="utf-8"))
+    except (fetch.FetchError, ValueError) as exc:
+        raise SchemaUnavailable(f"Das Table Schema unter {reference} ist nicht nutzbar: "
+                                f"{exc}") from None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def count_lines(path: Path, stop_after: int) -> int:
+    """Lines in a file, counting no further than ``stop_after``."""
+    lines = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            lines += chunk.count(b"\n")
+            if lines > stop_after:
+                break
+    return lines
+
+
+def fits_request(path: Path, config: Settings) -> bool:
+    """Small enough to validate within the request (else a background job)."""
+    size = path.stat().st_size
+    return size <= config.sync_max_bytes and count_lines(path, config.sync_max_rows) <= \
+        config.sync_max_rows
+
+
+def run_on_path(path: Path, resource: dict[str, Any], dataset_type: str,
+                config: Settings | None = None) -> Outcome:
+    """Validate a local file as the content of ``resource``."""
+    config = config or settings()
+    try:
+        schema = table_schema(resource, dataset_type)
+    except SchemaUnavailable as exc:
+        return rejected("schema-error", str(exc), path.name, status=ERROR)
+    return validate_file(path, schema, fmt=resource_format(resource),
+                         declared=declared(resource), limits=config.limits)
+
+
+def open_source(resource: dict[str, Any], config: Settings,
+                stream: IO[bytes] | None = None) -> AbstractContextManager[Path]:
+    """A context manager giving a local path of the resource's file: the
+    incoming upload ``stream``, the stored upload, or a download of its URL."""
+    suffix = "." + (resource_format(resource) or "csv")
+    if stream is not None:
+        return fetch.temporary_copy(stream, suffix, config.limits.max_bytes)
+    if resource.get("url_type") == "upload":
+        path = fetch.upload_path(resource)
+        if path is None:
+            raise fetch.FetchError("fetch-error", "Die hochgeladene Datei fehlt im Speicher.")
+        return fetch.temporary_copy(path.open("rb"), suffix, config.limits.max_bytes)
+    return fetch.url_copy(resource.get("url") or "", suffix, config.policy)
+
+
+def record(resource: dict[str, Any], package_id: str, outcome: Outcome,
+           digest: str | None = None) -> None:
+    """Store the outcome as the resource's report (in CKAN's transaction)."""
+    error = None
+    if outcome.status == ERROR:
+        error = {"message": "; ".join(e.get("message", "") for e in outcome.errors[:3])}
+    report = dict(outcome.report)
+    report["vernetztestadt"] = {
+        "dialect": outcome.dialect.__dict__ if outcome.dialect else None,
+        "inferred_schema": outcome.inferred_schema, "rows": outcome.rows}
+    reports.save(resource["id"], package_id, outcome.status, report=report, error=error,
+                 url=resource.get("url"), sha256=digest)
+
+
+def validate_resource(resource: dict[str, Any], package: dict[str, Any],
+                      stream: IO[bytes] | None = None) -> tuple[Outcome, str | None]:
+    """Fetch and validate a resource now; returns the outcome and the file's
+    SHA-256 (None when it could not be fetched). Does not store anything."""
+    config = settings()
+    try:
+        with open_source(resource, config, stream) as path:
+            outcome = run_on_path(path, resource, package.get("type") or "dataset", config)
+            return outcome, sha256(path)
+    except fetch.FetchError as exc:
+        status = "failure" if exc.kind == "file-too-large" else ERROR
+        return rejected(exc.kind, str(exc), resource.get("url") or "", status=status), None
