@@ -22,3 +22,10 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     for plugin in MIGRATING_PLUGINS:
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """Recorded sources are served on 127.0.0.1, the one internal address
+    test.ini allows the validation to fetch from."""
+    return ("127.0.0.1", 0)

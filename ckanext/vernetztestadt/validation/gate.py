@@ -1,15 +1,15 @@
 """The publication gate: no public dataset with an unvalidated or invalid table.
 
 Owns: the chained actions through which datasets and resources change
-(package_create/update — package_patch and resource_create/update/patch/
-delete end there —, resource_create/update for new uploads, and
-bulk_update_public), the decision whether a change would leave a public
-dataset with a tabular resource whose current file has not passed, and the
-German refusal (a ValidationError: HTTP 409 through the API).
+(package_create/update — package_patch, resource_create/update/patch/delete
+and the forms all end there — and bulk_update_public), the decision whether
+a change would leave a public dataset with a tabular resource whose current
+file has not passed, and the German refusal (a ValidationError: HTTP 409
+through the API).
 
-An incoming upload is validated before CKAN stores it; if it fails for a
-published dataset, the action is refused before anything is replaced, so the
-previous file keeps being served byte for byte.
+CKAN stores an incoming upload inside package_update; the gate validates its
+stream before that, so a refused upload for a published dataset replaces
+nothing and the previous file keeps being served byte for byte.
 
 Must not touch: how a file is validated (``service``/``engine``).
 """
@@ -23,8 +23,6 @@ from ckan.common import _
 from . import messages, reports, service
 from .engine import Outcome
 
-#: Context key: outcome of an incoming upload, validated by resource_create/update.
-PENDING = "vernetztestadt_validation_pending"
 #: Context key set by callers that have validated everything themselves.
 SKIP = "vernetztestadt_validation_skip"
 
@@ -65,17 +63,15 @@ class Verdicts:
         self.fresh: dict[int, tuple[Outcome, str | None]] = {}
         self.problems: list[str] = []
 
-    def judge(self, index: int, resource: dict[str, Any], context: dict[str, Any],
-              package: dict[str, Any]) -> None:
-        pending = context.get(PENDING)
-        if pending and _is_pending_resource(resource, pending):
-            self.fresh[index] = (pending["outcome"], pending["digest"])
-        else:
-            report = _current_report(resource)
-            if report is not None:
-                self._note(resource, report["status"], (report.get("report") or {}))
-                return
-            self.fresh[index] = service.validate_resource(resource, package)
+    def judge(self, index: int, resource: dict[str, Any], package: dict[str, Any]) -> None:
+        stream = _upload_stream(resource)
+        report = _current_report(resource) if stream is None else None
+        if report is not None:
+            self._note(resource, report["status"], (report.get("report") or {}))
+            return
+        self.fresh[index] = service.validate_resource(resource, package, stream=stream)
+        if stream is not None:
+            stream.seek(0)  # CKAN stores the same stream afterwards
         outcome = self.fresh[index][0]
         self._note(resource, outcome.status, {"tasks": [{"errors": outcome.errors}]})
 
@@ -88,10 +84,10 @@ class Verdicts:
         self.problems.append(_("Ressource „{0}“: {1}").format(name, detail))
 
 
-def _is_pending_resource(resource: dict[str, Any], pending: dict[str, Any]) -> bool:
-    if pending.get("resource_id"):
-        return resource.get("id") == pending["resource_id"]
-    return not resource.get("id") and resource.get("url") == pending.get("url")
+def _upload_stream(resource: dict[str, Any]) -> Any:
+    """The stream of a file being uploaded with this change, if any."""
+    upload = resource.get("upload")
+    return getattr(upload, "stream", None) if getattr(upload, "filename", None) else None
 
 
 def refusal(problems: list[str]) -> tk.ValidationError:
@@ -113,7 +109,7 @@ def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
     package = {**(existing or {}), **data_dict}
     for index, resource in enumerate(_resources(data_dict, existing)):
         if service.is_tabular(resource):
-            verdicts.judge(index, resource, context, package)
+            verdicts.judge(index, resource, package)
     return verdicts
 
 
@@ -157,41 +153,6 @@ def package_update(original: Any, context: dict[str, Any], data_dict: dict[str, 
     return _guarded(original, context, data_dict)
 
 
-def _check_upload(context: dict[str, Any], data_dict: dict[str, Any], create: bool) -> None:
-    """Validate an incoming upload before CKAN stores it."""
-    upload = data_dict.get("upload")
-    stream = getattr(upload, "stream", None)
-    if stream is None or not getattr(upload, "filename", None) or not enabled(context):
-        return
-    if not service.is_tabular(data_dict):
-        return
-    package_id = data_dict.get("package_id")
-    if not create:
-        package_id = tk.get_action("resource_show")({"ignore_auth": True},
-                                                   {"id": data_dict["id"]})["package_id"]
-    package = tk.get_action("package_show")({"ignore_auth": True}, {"id": package_id})
-    outcome, digest = service.validate_resource(data_dict, package, stream=stream)
-    stream.seek(0)  # CKAN stores the same stream afterwards
-    if not outcome.valid and will_be_public({}, package):
-        raise refusal([_("Ressource „{0}“: {1}").format(
-            data_dict.get("name") or upload.filename, messages.summary(outcome.errors))])
-    context[PENDING] = {"outcome": outcome, "digest": digest,
-                        "resource_id": None if create else data_dict["id"],
-                        "url": upload.filename}
-
-
-@tk.chained_action
-def resource_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    _check_upload(context, data_dict, create=True)
-    return original(context, data_dict)
-
-
-@tk.chained_action
-def resource_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    _check_upload(context, data_dict, create=False)
-    return original(context, data_dict)
-
-
 @tk.chained_action
 def bulk_update_public(original: Any, context: dict[str, Any],
                        data_dict: dict[str, Any]) -> Any:
@@ -210,5 +171,4 @@ def bulk_update_public(original: Any, context: dict[str, Any],
 
 def get_actions() -> dict[str, Any]:
     return {"package_create": package_create, "package_update": package_update,
-            "resource_create": resource_create, "resource_update": resource_update,
             "bulk_update_public": bulk_update_public}

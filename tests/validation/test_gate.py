@@ -1,0 +1,176 @@
+"""The publication gate, through CKAN's actions and HTTP API: no dataset
+becomes or stays public with a tabular resource that has not passed."""
+from __future__ import annotations
+
+import time
+
+import german_csv
+import pytest
+from ckan.logic import NotFound as ObjectNotFound
+from ckan.logic import ValidationError
+from ckan.tests import factories, helpers
+from werkzeug import Response
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+BROKEN = german_csv.with_cell(3, "latitude", "nördlich")   # type error, row 4
+
+
+@pytest.fixture
+def steward():
+    """An editor of the city's organization."""
+    user = factories.User()
+    org = factories.Organization(users=[{"name": user["name"], "capacity": "editor"}])
+    return {"user": user, "org": org, "context": {"user": user["name"]}}
+
+
+def serve(httpserver, path: str, data: bytes, status: int = 200,
+          content_type: str = "text/csv") -> str:
+    httpserver.expect_request(path).respond_with_data(data, status=status,
+                                                      content_type=content_type)
+    return httpserver.url_for(path)
+
+
+def create(steward, url: str, private: bool = False, **extra) -> dict:
+    return helpers.call_action(
+        "package_create", context=dict(steward["context"]), name=extra.pop("name", "hotspots"),
+        owner_org=steward["org"]["id"], private=private, notes="WLAN-Standorte",
+        resources=[{"url": url, "name": "Hotspots", "format": "CSV",
+                    "table_schema": "hotspots"}], **extra)
+
+
+def refusal(excinfo) -> str:
+    return " ".join(excinfo.value.error_dict["private"])
+
+
+class TestUrlResources:
+    def test_a_valid_german_file_publishes(self, steward, httpserver):
+        dataset = create(steward, serve(httpserver, "/hotspots.csv", german_csv.valid(12)))
+        assert dataset["private"] is False
+        report = helpers.call_action("resource_validation_show",
+                                     resource_id=dataset["resources"][0]["id"])
+        assert report["status"] == "success"
+        assert report["report"]["vernetztestadt"]["dialect"]["encoding"] == "cp1252"
+
+    def test_an_invalid_file_is_refused_in_german(self, steward, httpserver):
+        with pytest.raises(ValidationError) as excinfo:
+            create(steward, serve(httpserver, "/hotspots.csv", BROKEN))
+        message = refusal(excinfo)
+        assert "kann nicht veröffentlicht werden" in message
+        assert "Ressource „Hotspots“: Zeile 4, Spalte „latitude“: Falscher Datentyp " \
+               "(Wert „nördlich“)" in message
+        with pytest.raises(ObjectNotFound):
+            helpers.call_action("package_show", id="hotspots")
+
+    def test_private_may_hold_it_but_not_go_public(self, steward, httpserver):
+        dataset = create(steward, serve(httpserver, "/broken.csv", BROKEN), private=True)
+        resource = dataset["resources"][0]
+        assert helpers.call_action("resource_validation_show",
+                                   resource_id=resource["id"])["status"] == "failure"
+        with pytest.raises(ValidationError):
+            helpers.call_action("package_patch", context=dict(steward["context"]),
+                                id=dataset["id"], private=False)
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
+        fixed = serve(httpserver, "/fixed.csv", german_csv.valid())
+        helpers.call_action("resource_patch", context=dict(steward["context"]),
+                            id=resource["id"], url=fixed)
+        helpers.call_action("package_patch", context=dict(steward["context"]),
+                            id=dataset["id"], private=False)
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is False
+
+    def test_a_new_invalid_resource_on_a_public_dataset(self, steward, httpserver):
+        dataset = create(steward, serve(httpserver, "/ok.csv", german_csv.valid()))
+        with pytest.raises(ValidationError):
+            helpers.call_action("resource_create", context=dict(steward["context"]),
+                                package_id=dataset["id"], format="CSV",
+                                table_schema="hotspots",
+                                url=serve(httpserver, "/neu.csv", BROKEN))
+        assert len(helpers.call_action("package_show", id=dataset["id"])["resources"]) == 1
+
+    def test_bulk_update_public(self, steward, httpserver):
+        dataset = create(steward, serve(httpserver, "/broken.csv", BROKEN), private=True)
+        with pytest.raises(ValidationError) as excinfo:
+            helpers.call_action("bulk_update_public", context=dict(steward["context"]),
+                                datasets=[dataset["id"]], org_id=steward["org"]["id"])
+        assert "hotspots: Ressource „Hotspots“" in refusal(excinfo)
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
+
+    def test_the_api_answers_409(self, app, httpserver):
+        user = factories.SysadminWithToken()
+        org = factories.Organization()
+        response = app.post("/api/action/package_create", headers={"Authorization": user["token"]},
+                            json={"name": "api-hotspots", "owner_org": org["id"],
+                                  "resources": [{"url": serve(httpserver, "/b.csv", BROKEN),
+                                                 "format": "CSV", "table_schema": "hotspots"}]},
+                            status=409)
+        assert "Falscher Datentyp" in response.get_data(as_text=True)
+
+
+class TestBadSources:
+    """Each problem with fetching a URL gives its own error; nothing is published."""
+
+    @pytest.mark.parametrize("status, content_type, body, expected", [
+        (500, "text/plain", b"Interner Fehler", "HTTP 500"),
+        (200, "text/html", b"<!DOCTYPE html><html><body>Anmeldung</body></html>", "HTML-Seite"),
+        (200, "text/csv", b"", "Die Datei ist leer"),
+    ])
+    def test_answers(self, steward, httpserver, status, content_type, body, expected):
+        url = serve(httpserver, "/x.csv", body, status=status, content_type=content_type)
+        with pytest.raises(ValidationError, match=expected):
+            create(steward, url)
+
+    @pytest.mark.ckan_config("ckanext.vernetztestadt.validation.url_timeout", "1")
+    def test_timeout(self, steward, httpserver):
+        def slow(request):
+            time.sleep(2.5)
+            return Response(german_csv.valid(), content_type="text/csv")
+
+        httpserver.expect_request("/slow.csv").respond_with_handler(slow)
+        with pytest.raises(ValidationError, match="nicht innerhalb von 1 Sekunden"):
+            create(steward, httpserver.url_for("/slow.csv"))
+
+    @pytest.mark.parametrize("url", ["http://localhost:9/x.csv", "http://10.20.30.40/x.csv",
+                                     "file:///etc/passwd.csv"])
+    def test_hosts_that_are_not_allowed(self, steward, url):
+        with pytest.raises(ValidationError, match=r"nicht freigegeben|Nur http"):
+            create(steward, url)
+
+    @pytest.mark.ckan_config("ckanext.vernetztestadt.validation.max_bytes", "1000")
+    def test_too_large(self, steward, httpserver):
+        with pytest.raises(ValidationError, match=r"Datei zu groß|größer"):
+            create(steward, serve(httpserver, "/gross.csv", german_csv.valid(100)))
+
+
+class TestUploads:
+    def test_a_rejected_upload_keeps_the_published_file(self, app, steward, create_with_upload):
+        dataset = factories.Dataset(owner_org=steward["org"]["id"], private=True)
+        original = german_csv.valid(8)
+        resource = create_with_upload(original, "hotspots.csv", context=dict(steward["context"]),
+                                      package_id=dataset["id"], format="CSV",
+                                      table_schema="hotspots")
+        helpers.call_action("package_patch", context=dict(steward["context"]),
+                            id=dataset["id"], private=False)
+
+        with pytest.raises(ValidationError) as excinfo:
+            create_with_upload(BROKEN, "hotspots.csv", context=dict(steward["context"]),
+                               action="resource_update", id=resource["id"], format="CSV",
+                               table_schema="hotspots")
+        assert "Zeile 4" in refusal(excinfo)
+        served = app.get(helpers.call_action("resource_show", id=resource["id"])["url"])
+        assert served.data == original
+
+    def test_an_invalid_upload_to_a_public_dataset(self, steward, create_with_upload):
+        dataset = factories.Dataset(owner_org=steward["org"]["id"])
+        with pytest.raises(ValidationError):
+            create_with_upload(BROKEN, "neu.csv", context=dict(steward["context"]),
+                               package_id=dataset["id"], format="CSV", table_schema="hotspots")
+        assert helpers.call_action("package_show", id=dataset["id"])["resources"] == []
+
+    def test_a_valid_upload_is_recorded(self, steward, create_with_upload):
+        dataset = factories.Dataset(owner_org=steward["org"]["id"])
+        resource = create_with_upload(german_csv.valid(), "gut.csv",
+                                      context=dict(steward["context"]),
+                                      package_id=dataset["id"], format="CSV",
+                                      table_schema="hotspots")
+        report = helpers.call_action("resource_validation_show", resource_id=resource["id"])
+        assert report["status"] == "success" and report["sha256"]
