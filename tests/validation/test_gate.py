@@ -174,3 +174,48 @@ class TestUploads:
                                       table_schema="hotspots")
         report = helpers.call_action("resource_validation_show", resource_id=resource["id"])
         assert report["status"] == "success" and report["sha256"]
+
+
+@pytest.mark.usefixtures("clean_redis", "with_test_worker")
+@pytest.mark.ckan_config("ckanext.vernetztestadt.validation.sync_max_bytes", "300")
+class TestLargeFilesInTheBackground:
+    """Beyond the request's limits a job validates; the dataset waits, private."""
+
+    @staticmethod
+    def work(cli) -> None:
+        from ckan.cli.cli import ckan
+
+        result = cli.invoke(ckan, ["jobs", "worker", "--burst"])
+        assert result.exit_code == 0, result.output
+
+    def test_published_once_valid(self, steward, httpserver, cli):
+        dataset = create(steward, serve(httpserver, "/gross.csv", german_csv.valid(40)))
+        resource_id = dataset["resources"][0]["id"]
+        assert dataset["private"] is True
+        report = helpers.call_action("resource_validation_show", resource_id=resource_id)
+        assert report["status"] == "created" and report["publish_when_valid"] is True
+
+        self.work(cli)
+        report = helpers.call_action("resource_validation_show", resource_id=resource_id)
+        assert report["status"] == "success" and report["finished"]
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is False
+
+    def test_stays_private_when_invalid(self, steward, httpserver, cli):
+        broken = german_csv.encode([*german_csv.rows(40)[:-1], ["kaputt"] * 11])
+        dataset = create(steward, serve(httpserver, "/gross.csv", broken))
+        self.work(cli)
+        report = helpers.call_action("resource_validation_show",
+                                     resource_id=dataset["resources"][0]["id"])
+        assert report["status"] == "failure" and report["publish_when_valid"] is False
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
+
+    def test_a_public_dataset_keeps_its_valid_files(self, steward, httpserver):
+        with helpers.changed_config("ckanext.vernetztestadt.validation.sync_max_bytes", "99999"):
+            dataset = create(steward, serve(httpserver, "/klein.csv", german_csv.valid(2)))
+        assert dataset["private"] is False
+        with pytest.raises(ValidationError, match="zu groß für eine Prüfung während"):
+            helpers.call_action("resource_patch", context=dict(steward["context"]),
+                                id=dataset["resources"][0]["id"],
+                                url=serve(httpserver, "/gross.csv", german_csv.valid(40)))
+        resource = helpers.call_action("package_show", id=dataset["id"])["resources"][0]
+        assert resource["url"].endswith("/klein.csv")

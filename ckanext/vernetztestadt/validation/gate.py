@@ -20,7 +20,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import messages, reports, service
+from . import jobs, messages, reports, service
 from .engine import Outcome
 
 #: Context key set by callers that have validated everything themselves.
@@ -62,6 +62,11 @@ class Verdicts:
     def __init__(self) -> None:
         self.fresh: dict[int, tuple[Outcome, str | None]] = {}
         self.problems: list[str] = []
+        self.waiting = 0  # problems that are only validations still to run
+
+    @property
+    def only_waiting(self) -> bool:
+        return bool(self.problems) and self.waiting == len(self.problems)
 
     def judge(self, index: int, resource: dict[str, Any], package: dict[str, Any]) -> None:
         stream = _upload_stream(resource)
@@ -69,7 +74,8 @@ class Verdicts:
         if report is not None:
             self._note(resource, report["status"], (report.get("report") or {}))
             return
-        self.fresh[index] = service.validate_resource(resource, package, stream=stream)
+        self.fresh[index] = service.validate_resource(resource, package, stream=stream,
+                                                      background_if_large=True)
         if stream is not None:
             stream.seek(0)  # CKAN stores the same stream afterwards
         outcome = self.fresh[index][0]
@@ -78,9 +84,17 @@ class Verdicts:
     def _note(self, resource: dict[str, Any], status: str, report: dict[str, Any]) -> None:
         if status == "success":
             return
+        if status in (reports.CREATED, reports.RUNNING):
+            self.waiting += 1
         errors = [e for task in report.get("tasks", []) for e in task.get("errors", [])]
         name = resource.get("name") or resource.get("url") or resource.get("id") or "?"
-        detail = messages.summary(errors) if errors else _("Prüfung läuft noch")
+        if errors:
+            detail = messages.summary(errors)
+        elif status == reports.CREATED:
+            detail = _("zu groß für eine Prüfung während der Anfrage; sie läuft im "
+                       "Hintergrund, solange der Datensatz nicht öffentlich ist")
+        else:
+            detail = _("die Prüfung läuft noch")
         self.problems.append(_("Ressource „{0}“: {1}").format(name, detail))
 
 
@@ -113,12 +127,20 @@ def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
     return verdicts
 
 
-def _record(result: dict[str, Any], verdicts: Verdicts) -> None:
-    """Store what this request validated, now that resources have ids."""
+def _record(result: dict[str, Any], verdicts: Verdicts, publish: bool = False) -> None:
+    """Store what this request validated, now that resources have ids; queue
+    the large files for a background job."""
     resources = result.get("resources", [])
     for index, (outcome, digest) in verdicts.fresh.items():
-        if index < len(resources):
-            service.record(resources[index], result["id"], outcome, digest)
+        if index >= len(resources):
+            continue
+        resource = resources[index]
+        if outcome.status == reports.CREATED:
+            reports.save(resource["id"], result["id"], reports.CREATED,
+                         url=resource.get("url"), publish_when_valid=publish)
+            jobs.enqueue_after_commit(resource["id"])
+        else:
+            service.record(resource, result["id"], outcome, digest, publish_when_valid=publish)
 
 
 # -- chained actions ----------------------------------------------------------
@@ -134,13 +156,24 @@ def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) 
         return original(context, data_dict)
     existing = _existing(context, data_dict)
     verdicts = _judge_all(context, data_dict, existing)
+    publish_later = False
     if verdicts.problems and will_be_public(data_dict, existing):
-        raise refusal(verdicts.problems)
+        if not (verdicts.only_waiting and _may_wait(data_dict, existing)):
+            raise refusal(verdicts.problems)
+        # large files: saved non-public, published by the job once they pass
+        data_dict, publish_later = {**data_dict, "private": True}, True
     result = original(context, data_dict)
     package = result if isinstance(result, dict) else tk.get_action("package_show")(
         {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
-    _record(package, verdicts)
+    _record(package, verdicts, publish_later)
     return result
+
+
+def _may_wait(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> bool:
+    """A dataset that is not public yet can wait, private, for its background
+    validation. A public one cannot: it would stop serving its valid files."""
+    was_public = existing is not None and will_be_public({}, existing)
+    return not was_public and bool(data_dict.get("owner_org", (existing or {}).get("owner_org")))
 
 
 @tk.chained_action

@@ -11,22 +11,43 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 
 from . import reports, service
 
 QUEUE = "default"
+_AFTER_COMMIT = "vernetztestadt_validation.enqueue"
+
+
+def _queue(resource_id: str) -> str:
+    job = tk.enqueue_job(run, [resource_id], title=f"Prüfung {resource_id}", queue=QUEUE,
+                         rq_kwargs={"timeout": service.settings().max_seconds,
+                                    "on_failure": _failed})
+    return job.id
 
 
 def enqueue(resource: dict[str, Any]) -> str:
-    config = service.settings()
+    """Mark the resource's report as queued and queue its validation now."""
+    job_id = _queue(resource["id"])
     reports.save(resource["id"], resource["package_id"], reports.CREATED,
-                 url=resource.get("url"))
-    job = tk.enqueue_job(run, [resource["id"]], title=f"Prüfung {resource['id']}",
-                         queue=QUEUE, rq_kwargs={"timeout": config.max_seconds,
-                                                 "on_failure": _failed})
-    reports.save(resource["id"], resource["package_id"], reports.CREATED,
-                 url=resource.get("url"), job_id=job.id)
-    return job.id
+                 url=resource.get("url"), job_id=job_id)
+    return job_id
+
+
+def enqueue_after_commit(resource_id: str) -> None:
+    """Queue once the current transaction committed: a worker must find the
+    resource (and not a job for a change that was rolled back)."""
+    import ckan.model as model
+
+    session = model.Session()
+    session.info.setdefault(_AFTER_COMMIT, []).append(resource_id)
+    if not sa.event.contains(model.Session, "after_commit", _flush_queue):
+        sa.event.listen(model.Session, "after_commit", _flush_queue)
+
+
+def _flush_queue(session: Any) -> None:
+    for resource_id in session.info.pop(_AFTER_COMMIT, []):
+        _queue(resource_id)
 
 
 def run(resource_id: str) -> str:
@@ -36,12 +57,33 @@ def run(resource_id: str) -> str:
     context = {"ignore_auth": True}
     resource = tk.get_action("resource_show")(context, {"id": resource_id})
     package = tk.get_action("package_show")(context, {"id": resource["package_id"]})
-    reports.save(resource_id, package["id"], reports.RUNNING, url=resource.get("url"))
+    publish = bool((reports.get(resource_id) or {}).get("publish_when_valid"))
+    reports.save(resource_id, package["id"], reports.RUNNING, url=resource.get("url"),
+                 publish_when_valid=publish)
     model.repo.commit()
     outcome, digest = service.validate_resource(resource, package)
-    service.record(resource, package["id"], outcome, digest)
+    service.record(resource, package["id"], outcome, digest, publish_when_valid=publish)
     model.repo.commit()
+    _publish_if_ready(package["id"])
     return outcome.status
+
+
+def _publish_if_ready(package_id: str) -> None:
+    """Publish a dataset the steward asked to publish, once every table passed;
+    a failure ends the request (the dataset stays private)."""
+    import ckan.model as model
+
+    found = reports.for_package(package_id)
+    if not any(r["publish_when_valid"] for r in found.values()):
+        return
+    statuses = {r["status"] for r in found.values()}
+    if statuses <= {"success"}:
+        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+        tk.get_action("package_patch")({"user": site_user["name"], "ignore_auth": True},
+                                       {"id": package_id, "private": False})
+    if statuses <= set(reports.FINAL):  # published, or it never will be by itself
+        reports.clear_publish_request(package_id)
+    model.repo.commit()
 
 
 def _failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:

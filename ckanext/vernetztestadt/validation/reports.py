@@ -35,6 +35,7 @@ TABLE = sa.Table(
     sa.Column("url", sa.UnicodeText),
     sa.Column("sha256", sa.UnicodeText),
     sa.Column("job_id", sa.UnicodeText),
+    sa.Column("publish_when_valid", sa.Boolean, nullable=False, server_default="false"),
 )
 
 
@@ -73,10 +74,15 @@ def save(resource_id: str, package_id: str, status: str, **values: Any) -> None:
            "created": values.pop("created", now),
            "finished": now if status in FINAL else None,
            "report": None, "error": None, "url": None, "sha256": None, "job_id": None,
-           **values}
+           "publish_when_valid": False, **values}
     statement = insert(TABLE).values(id=str(uuid.uuid4()), **row)
     statement = statement.on_conflict_do_update(index_elements=[TABLE.c.resource_id], set_=row)
     _session().execute(statement)
+
+
+def clear_publish_request(package_id: str) -> None:
+    _session().execute(sa.update(TABLE).where(TABLE.c.package_id == package_id)
+                       .values(publish_when_valid=False))
 
 
 def delete(resource_id: str) -> bool:

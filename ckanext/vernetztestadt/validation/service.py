@@ -146,7 +146,7 @@ def open_source(resource: dict[str, Any], config: Settings,
 
 
 def record(resource: dict[str, Any], package_id: str, outcome: Outcome,
-           digest: str | None = None) -> None:
+           digest: str | None = None, publish_when_valid: bool = False) -> None:
     """Store the outcome as the resource's report (in CKAN's transaction)."""
     error = None
     if outcome.status == ERROR:
@@ -156,16 +156,23 @@ def record(resource: dict[str, Any], package_id: str, outcome: Outcome,
         "dialect": outcome.dialect.__dict__ if outcome.dialect else None,
         "inferred_schema": outcome.inferred_schema, "rows": outcome.rows}
     reports.save(resource["id"], package_id, outcome.status, report=report, error=error,
-                 url=resource.get("url"), sha256=digest)
+                 url=resource.get("url"), sha256=digest,
+                 publish_when_valid=publish_when_valid)
 
 
 def validate_resource(resource: dict[str, Any], package: dict[str, Any],
-                      stream: IO[bytes] | None = None) -> tuple[Outcome, str | None]:
+                      stream: IO[bytes] | None = None, background_if_large: bool = False,
+                      ) -> tuple[Outcome, str | None]:
     """Fetch and validate a resource now; returns the outcome and the file's
-    SHA-256 (None when it could not be fetched). Does not store anything."""
+    SHA-256 (None when it could not be fetched). Does not store anything.
+
+    With ``background_if_large`` a file beyond the request's limits is not
+    validated: the outcome's status is ``created``, for a background job."""
     config = settings()
     try:
         with open_source(resource, config, stream) as path:
+            if background_if_large and not fits_request(path, config):
+                return Outcome(reports.CREATED, {}), None
             outcome = run_on_path(path, resource, package.get("type") or "dataset", config)
             return outcome, sha256(path)
     except fetch.FetchError as exc:

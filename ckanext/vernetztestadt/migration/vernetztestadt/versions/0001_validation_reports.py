@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("url", sa.UnicodeText),
         sa.Column("sha256", sa.UnicodeText),
         sa.Column("job_id", sa.UnicodeText),
+        # the steward asked to publish; the job does it once every table passed
+        sa.Column("publish_when_valid", sa.Boolean, nullable=False, server_default="false"),
     )
 
 
