@@ -5,9 +5,13 @@ logic of its own: each command calls the module that owns the work.
 """
 from __future__ import annotations
 
+import sys
+from collections import Counter
+
 import click
 
 from . import demo, resources
+from .validation import batch
 
 
 @click.group(short_help="Befehle des Portals der Vernetzten Stadt / portal commands")
@@ -42,6 +46,38 @@ def info() -> None:
         click.echo(f"{title}: {len(files)}")
         for f in files:
             click.echo(f"  {f.name}")
+
+
+@vernetztestadt.command("validate")
+@click.argument("datasets", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Alle Datensätze / every dataset.")
+@click.option("--only-failed", is_flag=True,
+              help="Nur, was nicht bestanden hat / only what did not pass.")
+@click.option("--sync", is_flag=True,
+              help="Hier prüfen statt im Hintergrund / validate here, not in a job.")
+def validate(datasets: tuple[str, ...], everything: bool, only_failed: bool, sync: bool) -> None:
+    """Validate the tabular resources of DATASETS (names or ids) or --all.
+
+    Exit code 1 when a file did not pass (with --sync), 2 on wrong usage."""
+    if bool(datasets) == everything:
+        raise click.UsageError("Datensätze nennen oder --all / name datasets or use --all")
+    chosen = list(batch.targets(list(datasets), everything, only_failed))
+    counts: Counter[str] = Counter()
+    failed: list[str] = []
+    with click.progressbar(chosen, label="Prüfe / validating", file=sys.stderr,
+                           item_show_func=lambda item: item and item[1]["name"]) as items:
+        for resource, package in items:
+            status = batch.validate_now(resource, package) if sync else batch.queue(resource)
+            counts[status] += 1
+            if status in ("failure", "error"):
+                failed.append(f"{package['name']} / {resource.get('name') or resource['id']}"
+                              f": {status}")
+    for line in failed:
+        click.secho(line, fg="red")
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "0"
+    click.echo(f"{len(chosen)} Ressourcen / resources: {summary}")
+    if failed:
+        sys.exit(1)
 
 
 def get_commands() -> list[click.Command]:
