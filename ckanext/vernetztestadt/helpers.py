@@ -19,5 +19,12 @@ def default_ags() -> str:
     return tk.config.get("ckanext.vernetztestadt.default_ags")
 
 
+def validation_label(status: str | None) -> dict[str, str]:
+    from .validation.display import label
+
+    return label(status)
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
-    return {"vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags}
+    return {"vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
+            "vernetztestadt_validation_label": validation_label}

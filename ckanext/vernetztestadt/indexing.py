@@ -4,7 +4,8 @@ Owns: the ``before_dataset_index`` step that turns the dataset types'
 structured fields into searchable index fields: multi-valued fields (themes,
 technologies) as lists, so each value is a facet value of its own and
 ``fq=theme:"…"`` works; and the spatial coverage as ckanext-spatial's
-``spatial`` field, so that the map search (``ext_bbox``) finds the dataset.
+``spatial`` field, so that the map search (``ext_bbox``) finds the dataset;
+and the dataset's validation status, for its facet.
 
 Must not touch: the database or the search backend; it only edits the dict
 CKAN is about to index.
@@ -42,6 +43,8 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             pkg_dict[key] = values
             if f"extras_{key}" in pkg_dict:
                 pkg_dict[f"extras_{key}"] = " ".join(values)
+    if dataset.get("validation_status"):  # added by package_show (validation.display)
+        pkg_dict["validation_status"] = dataset["validation_status"]
     geometry = _coverage_geometry(dataset)
     if geometry and not pkg_dict.get("extras_spatial"):
         pkg_dict["spatial"] = pkg_dict["extras_spatial"] = geometry

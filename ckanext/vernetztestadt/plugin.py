@@ -14,7 +14,9 @@ from ckan.lib.plugins import DefaultTranslation
 from . import cli, helpers, indexing, resources, validators
 from .search import backend as search_backend
 from .validation import actions as validation_actions
+from .validation import display as validation_display
 from .validation import gate as validation_gate
+from .validation import views as validation_views
 
 
 def _actions() -> dict[str, Any]:
@@ -24,6 +26,7 @@ def _actions() -> dict[str, Any]:
 @tk.blanket.config_declarations
 @tk.blanket.actions(_actions)
 @tk.blanket.auth_functions(validation_actions.get_auth_functions)
+@tk.blanket.blueprints(validation_views.get_blueprints)
 @tk.blanket.cli(cli.get_commands)
 @tk.blanket.helpers(helpers.get_helpers)
 @tk.blanket.validators(validators.get_validators)
@@ -31,10 +34,24 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
 
     # IPackageController: runs before spatial_query's, which reads ``spatial``
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
+
+    # IPackageController: validation statuses in the API, the index and pages
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return validation_display.annotate(pkg_dict)
+
+    # IFacets
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        facets_dict["validation_status"] = tk._("Prüfstatus")
+        return facets_dict
+
+    def organization_facets(self, facets_dict: dict[str, Any], organization_type: str,
+                            package_type: str | None) -> dict[str, Any]:
+        return self.dataset_facets(facets_dict, package_type or "dataset")
 
     # IConfigurer: must come before scheming_datasets in ckan.plugins, which
     # reads the schema settings in its own update_config

@@ -16,7 +16,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import jobs, reports, service
+from . import batch, display, reports, service
 
 
 def _resource_id(data_dict: dict[str, Any]) -> str:
@@ -40,15 +40,15 @@ def resource_validation_delete(context: dict[str, Any], data_dict: dict[str, Any
 
     resource_id = _resource_id(data_dict)
     tk.check_access("resource_validation_delete", context, {"resource_id": resource_id})
+    package_id = (reports.get(resource_id) or {}).get("package_id")
     if not reports.delete(resource_id):
         raise tk.ObjectNotFound(_("Für diese Ressource gibt es keinen Prüfbericht."))
+    display.refresh_index(package_id)
     model.repo.commit()
 
 
 def resource_validation_run(context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
     """Validate now (``async=False``) or in a background job (the default)."""
-    import ckan.model as model
-
     resource_id = _resource_id(data_dict)
     tk.check_access("resource_validation_run", context, {"resource_id": resource_id})
     resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
@@ -56,13 +56,11 @@ def resource_validation_run(context: dict[str, Any], data_dict: dict[str, Any]) 
         raise tk.ValidationError({"format": [_("Nur Tabellen (CSV, TSV, XLSX, XLS, JSON) "
                                                "können geprüft werden.")]})
     if tk.asbool(data_dict.get("async", True)):
-        jobs.enqueue(resource)
+        batch.queue(resource)
     else:
         package = tk.get_action("package_show")({"ignore_auth": True},
                                                 {"id": resource["package_id"]})
-        outcome, digest = service.validate_resource(resource, package)
-        service.record(resource, package["id"], outcome, digest)
-    model.repo.commit()
+        batch.validate_now(resource, package)
     return reports.get(resource_id)
 
 

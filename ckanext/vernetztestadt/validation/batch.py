@@ -13,7 +13,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from . import jobs, reports, service
+from . import display, jobs, reports, service
 
 _CONTEXT = {"ignore_auth": True}
 
@@ -48,6 +48,7 @@ def validate_now(resource: dict[str, Any], package: dict[str, Any]) -> str:
 
     outcome, digest = service.validate_resource(resource, package)
     service.record(resource, package["id"], outcome, digest)
+    display.refresh_index(package["id"])
     model.repo.commit()
     return outcome.status
 
@@ -56,5 +57,6 @@ def queue(resource: dict[str, Any]) -> str:
     import ckan.model as model
 
     jobs.enqueue(resource)
+    display.refresh_index(resource["package_id"])
     model.repo.commit()
     return reports.CREATED

@@ -20,7 +20,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import jobs, messages, reports, service
+from . import display, jobs, messages, reports, service
 from .engine import Outcome
 
 #: Context key set by callers that have validated everything themselves.
@@ -166,6 +166,8 @@ def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) 
     package = result if isinstance(result, dict) else tk.get_action("package_show")(
         {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
     _record(package, verdicts, publish_later)
+    if verdicts.fresh:
+        display.refresh_index(package["id"])
     return result
 
 
@@ -196,6 +198,8 @@ def bulk_update_public(original: Any, context: dict[str, Any],
         package = tk.get_action("package_show")({"ignore_auth": True}, {"id": ident})
         verdicts = _judge_all(context, {"resources": package["resources"]}, package)
         _record(package, verdicts)
+        if verdicts.fresh:
+            display.refresh_index(package["id"])
         problems += [f"{package['name']}: {p}" for p in verdicts.problems]
     if problems:
         raise refusal(problems)

@@ -13,7 +13,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from . import reports, service
+from . import display, reports, service
 
 QUEUE = "default"
 _AFTER_COMMIT = "vernetztestadt_validation.enqueue"
@@ -63,6 +63,7 @@ def run(resource_id: str) -> str:
     model.repo.commit()
     outcome, digest = service.validate_resource(resource, package)
     service.record(resource, package["id"], outcome, digest, publish_when_valid=publish)
+    display.refresh_index(package["id"])
     model.repo.commit()
     _publish_if_ready(package["id"])
     return outcome.status

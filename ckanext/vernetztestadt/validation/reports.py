@@ -67,6 +67,29 @@ def for_package(package_id: str) -> dict[str, dict[str, Any]]:
     return {row.resource_id: as_dict(row) for row in rows}
 
 
+_table_seen: list[bool] = []
+
+
+def table_exists() -> bool:
+    """False until ``ckan db upgrade`` created the table (then remembered):
+    a query on a missing table would abort the request's transaction."""
+    if not _table_seen:
+        found = _session().execute(sa.select(sa.func.to_regclass(TABLE.name))).scalar()
+        if found is None:
+            return False
+        _table_seen.append(True)
+    return True
+
+
+def statuses(package_id: str) -> dict[str, str]:
+    """resource id -> status, for a dataset's resources (one cheap query)."""
+    if not table_exists():
+        return {}
+    rows = _session().execute(sa.select(TABLE.c.resource_id, TABLE.c.status)
+                              .where(TABLE.c.package_id == package_id))
+    return {row.resource_id: row.status for row in rows}
+
+
 def save(resource_id: str, package_id: str, status: str, **values: Any) -> None:
     """Insert or replace the resource's report; ``created`` marks each new run."""
     now = _now()

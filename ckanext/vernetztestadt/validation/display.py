@@ -1,0 +1,81 @@
+"""What pages and API users see of validations.
+
+Owns: the status a dataset and each of its resources show (added to
+package_show's output, hence also to the search index, its facet and the
+search listing), German labels of statuses, and grouping a report's errors
+by type for the report page.
+
+Must not touch: running validations or the publication rules.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from ckan.common import _
+
+from . import reports, service
+from .messages import error_title
+
+NOT_VALIDATED = "none"
+_LABELS = {
+    "success": ("Gültig", "success"),
+    "failure": ("Fehlerhaft", "danger"),
+    "error": ("Nicht prüfbar", "warning"),
+    "created": ("Prüfung geplant", "info"),
+    "running": ("Prüfung läuft", "info"),
+    NOT_VALIDATED: ("Nicht geprüft", "secondary"),
+}
+
+
+def dataset_status(statuses: list[str]) -> str | None:
+    """One status for a dataset: the worst of its tables (None: no tables)."""
+    for status in ("failure", "error", "running", "created", NOT_VALIDATED):
+        if status in statuses:
+            return status
+    return "success" if statuses else None
+
+
+def annotate(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """Add ``validation_status`` to the dataset and to each tabular resource."""
+    if not pkg_dict.get("id"):
+        return pkg_dict
+    found = reports.statuses(pkg_dict["id"])
+    statuses = []
+    for resource in pkg_dict.get("resources", []) or []:
+        if resource.get("id") and service.is_tabular(resource):
+            resource["validation_status"] = found.get(resource["id"], NOT_VALIDATED)
+            statuses.append(resource["validation_status"])
+    status = dataset_status(statuses)
+    if status:
+        pkg_dict["validation_status"] = status
+    else:
+        pkg_dict.pop("validation_status", None)
+    return pkg_dict
+
+
+def label(status: str | None) -> dict[str, str]:
+    """German label and Bootstrap colour of a status, for badges."""
+    text, colour = _LABELS.get(status or NOT_VALIDATED, _LABELS[NOT_VALIDATED])
+    return {"status": status or NOT_VALIDATED, "text": _(text), "colour": colour}
+
+
+def grouped_errors(report: dict[str, Any], per_type: int) -> list[dict[str, Any]]:
+    """Errors by type: title, total and the first ``per_type`` of each."""
+    groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for task in report.get("tasks", []):
+        for error in task.get("errors", []):
+            kind = str(error.get("type", ""))
+            group = groups.setdefault(kind, {"type": kind, "title": error_title(kind),
+                                             "count": 0, "errors": []})
+            group["count"] += 1
+            if len(group["errors"]) < per_type:
+                group["errors"].append(error)
+    return list(groups.values())
+
+
+def refresh_index(package_id: str) -> None:
+    """Re-index a dataset whose reports changed (its status, facet, badge)."""
+    import ckan.logic as logic
+
+    logic.index_update_package({"ignore_auth": True}, package_id)

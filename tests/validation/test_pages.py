@@ -1,0 +1,111 @@
+"""What visitors and stewards see: the German report page, badges on dataset,
+resource and search pages, and the search facet on validation status."""
+from __future__ import annotations
+
+import json
+
+import german_csv
+import pytest
+from bs4 import BeautifulSoup
+from ckan.tests import factories, helpers
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+
+@pytest.fixture
+def portal(httpserver):
+    editor = factories.Sysadmin()
+    org = factories.Organization()
+    httpserver.expect_request("/gut.csv").respond_with_data(german_csv.valid(), 200)
+    broken = german_csv.encode([*german_csv.rows(30), *([["x"] * 11] * 30)])
+    httpserver.expect_request("/kaputt.csv").respond_with_data(broken, 200)
+    httpserver.expect_request("/ohne.csv").respond_with_data(german_csv.valid(), 200)
+
+    def dataset(name: str, private: bool, **resource) -> dict:
+        return helpers.call_action(
+            "package_create", context={"user": editor["name"]}, name=name, notes="WLAN",
+            owner_org=org["id"], private=private,
+            resources=[{"format": "CSV", "name": "Standorte", **resource}])
+
+    return {
+        "editor": editor,
+        "good": dataset("gut", False, url=httpserver.url_for("/gut.csv"),
+                        table_schema="hotspots"),
+        "broken": dataset("kaputt", True, url=httpserver.url_for("/kaputt.csv"),
+                          table_schema="hotspots"),
+        "plain": dataset("ohne-schema", False, url=httpserver.url_for("/ohne.csv")),
+    }
+
+
+def page(app, url: str, user: dict | None = None) -> BeautifulSoup:
+    headers = {"Authorization": factories.APIToken(user=user["name"])["token"]} if user else {}
+    return BeautifulSoup(app.get(url, headers=headers).body, "html.parser")
+
+
+def badges(soup: BeautifulSoup) -> list[str]:
+    return [b["data-validation-status"] for b in soup.select(".vts-validation-badge")]
+
+
+def report_url(dataset: dict) -> str:
+    return f"/dataset/{dataset['name']}/resource/{dataset['resources'][0]['id']}/validation"
+
+
+class TestReportPage:
+    def test_errors_grouped_in_german(self, app, portal):
+        soup = page(app, report_url(portal["broken"]), portal["editor"])
+        assert soup.find("h1").get_text(strip=True).startswith("Prüfbericht")
+        assert badges(soup) == ["failure"]
+        assert "Fehlerhaft" in soup.select_one(".vts-validation-badge").get_text()
+        groups = {g["data-error-type"]: g for g in soup.select(".vts-error-group")}
+        assert "type-error" in groups
+        title = groups["type-error"].find("h3").get_text(" ", strip=True)
+        assert title.startswith("Falscher Datentyp")
+        first_row = groups["type-error"].select("tbody tr")[0]
+        assert [td.get_text(strip=True) for td in first_row.find_all("td")][:3] == \
+            ["32", "latitude", "x"]
+        # 30 broken rows, several errors each: the page lists the first 20 per type
+        assert len(groups["type-error"].select("tbody tr")) == 20
+        assert "Die ersten 20 von" in groups["type-error"].get_text()
+        assert "cp1252" in soup.select_one(".vts-dialect").get_text()
+
+    def test_suggested_schema_without_one(self, app, portal):
+        soup = page(app, report_url(portal["plain"]))
+        schema = json.loads(soup.select_one(".vts-inferred-schema").get_text())
+        assert {f["name"]: f["type"] for f in schema["fields"]}["latitude"] == "number"
+
+    def test_private_report_is_not_shown_to_anonymous(self, app, portal):
+        app.get(report_url(portal["broken"]), status=403)
+
+    def test_missing_report(self, app, portal):
+        app.get(f"/dataset/{portal['good']['name']}/resource/nichts/validation", status=404)
+
+
+class TestBadgesAndFacet:
+    def test_dataset_resource_and_search_pages(self, app, portal):
+        assert badges(page(app, "/dataset/gut")) == ["success"]
+        resource_page = page(app, f"/dataset/gut/resource/{portal['good']['resources'][0]['id']}")
+        assert badges(resource_page) == ["success"]
+        assert resource_page.find("a", string="Prüfbericht ansehen")
+        listing = page(app, "/dataset/")
+        assert sorted(badges(listing)) == ["success", "success"]
+
+    def test_facet(self, app, portal):
+        result = helpers.call_action("package_search", include_private=True,
+                                     context={"user": portal["editor"]["name"]},
+                                     **{"facet.field": json.dumps(["validation_status"])})
+        assert result["facets"]["validation_status"] == {"success": 2, "failure": 1}
+        result = helpers.call_action("package_search", fq="validation_status:failure",
+                                     include_private=True,
+                                     context={"user": portal["editor"]["name"]})
+        assert [d["name"] for d in result["results"]] == ["kaputt"]
+        soup = page(app, "/dataset/")
+        assert "Prüfstatus" in soup.get_text()
+
+    def test_status_follows_a_new_validation(self, portal):
+        helpers.call_action("resource_validation_delete",
+                            resource_id=portal["good"]["resources"][0]["id"])
+        shown = helpers.call_action("package_show", id="gut")
+        assert shown["validation_status"] == "none"
+        assert shown["resources"][0]["validation_status"] == "none"
+        result = helpers.call_action("package_search", fq="validation_status:none")
+        assert [d["name"] for d in result["results"]] == ["gut"]
