@@ -219,3 +219,23 @@ class TestLargeFilesInTheBackground:
                                 url=serve(httpserver, "/gross.csv", german_csv.valid(40)))
         resource = helpers.call_action("package_show", id=dataset["id"])["resources"][0]
         assert resource["url"].endswith("/klein.csv")
+
+
+class TestDatasetForm:
+    def test_publishing_through_the_form_is_refused(self, app, httpserver):
+        steward = factories.SysadminWithToken()
+        org = factories.Organization()
+        dataset = helpers.call_action(
+            "package_create", context={"user": steward["name"]}, name="formular",
+            title="Hotspots", notes="WLAN-Standorte", owner_org=org["id"], private=True,
+            resources=[{"url": serve(httpserver, "/b.csv", BROKEN), "format": "CSV",
+                        "name": "Hotspots", "table_schema": "hotspots"}])
+        form = {key: dataset[key] for key in ("title", "name", "notes", "owner_org",
+                                               "license_id")}
+        form.update(license_attribution=dataset.get("license_attribution", ""),
+                    tag_string="wlan", private="False", save="")
+        response = app.post("/dataset/edit/formular", data=form,
+                            headers={"Authorization": steward["token"]})
+        assert "kann nicht veröffentlicht werden" in response.body
+        assert "Zeile 4, Spalte „latitude“" in response.body
+        assert helpers.call_action("package_show", id="formular")["private"] is True
