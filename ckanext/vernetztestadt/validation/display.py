@@ -15,16 +15,16 @@ from typing import Any
 from ckan.common import _
 
 from . import reports, service
-from .messages import error_title
+from .messages import N_, error_title
 
 NOT_VALIDATED = "none"
 _LABELS = {
-    "success": ("Gültig", "success"),
-    "failure": ("Fehlerhaft", "danger"),
-    "error": ("Nicht prüfbar", "warning"),
-    "created": ("Prüfung geplant", "info"),
-    "running": ("Prüfung läuft", "info"),
-    NOT_VALIDATED: ("Nicht geprüft", "secondary"),
+    "success": (N_("Gültig"), "success"),
+    "failure": (N_("Fehlerhaft"), "danger"),
+    "error": (N_("Nicht prüfbar"), "warning"),
+    "created": (N_("Prüfung geplant"), "info"),
+    "running": (N_("Prüfung läuft"), "info"),
+    NOT_VALIDATED: (N_("Nicht geprüft"), "secondary"),
 }
 
 
