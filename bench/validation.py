@@ -390,6 +390,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--schemas", nargs="+", choices=sorted(ROW_MAKERS),
                         default=["hotspots", "broadband"])
     parser.add_argument("--repeat", type=int, default=1, help="best of K runs per path")
+    parser.add_argument("--upload-rows", type=int, default=10_000,
+                        help="rows of the upload timed through CKAN (0: skip; uses ckan_bench)")
     # internal: one measured validation (the parent starts these)
     parser.add_argument("--child", nargs=3, metavar=("RUNNER", "SCHEMA", "FILE"),
                         help=argparse.SUPPRESS)
@@ -406,7 +408,56 @@ def bench(args: argparse.Namespace, folder: Path) -> list[FileResult]:
     return results
 
 
-def report(args: argparse.Namespace, results: list[FileResult], load_before: str) -> None:
+# -- a 10k-row upload to a public dataset, through CKAN ---------------------------
+def upload_to_public(path: Path) -> tuple[float, str, bool]:
+    """Seconds of ``resource_create`` with an upload to a public dataset (the
+    gate validates it within the request), the report's status, and whether the
+    dataset is still public. Uses ``bench/search.py``'s services and database."""
+    import search as portal  # bench/search.py: services, migrations, CKAN on ckan_bench
+    from werkzeug.datastructures import FileStorage
+
+    portal.start_services()
+    portal.migrate()
+    app = portal.load_ckan()
+    with app._wsgi_app.test_request_context():
+        import ckan.plugins.toolkit as tk
+
+        user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+        def call(action: str, **data: Any) -> Any:
+            return tk.get_action(action)({"user": user}, data)
+
+        suffix = str(time.time_ns())
+        org = call("organization_create", name=f"bench-upload-{suffix}")
+        dataset = call("package_create", name=f"bench-upload-{suffix}", owner_org=org["id"],
+                       notes="Benchmark", private=False)
+        with path.open("rb") as handle:
+            started = time.perf_counter()
+            resource = call("resource_create", package_id=dataset["id"], format="CSV",
+                            name="Hotspots", table_schema="hotspots",
+                            upload=FileStorage(handle, filename=path.name))
+            seconds = time.perf_counter() - started
+        status = call("resource_validation_show", resource_id=resource["id"])["status"]
+        public = not call("package_show", id=dataset["id"])["private"]
+        call("dataset_purge", id=dataset["id"])
+        call("organization_purge", id=org["id"])
+    return seconds, status, public
+
+
+def upload_lines(args: argparse.Namespace, folder: Path) -> list[str]:
+    if not args.upload_rows:
+        return []
+    path = generate("hotspots", args.upload_rows, args.seed, folder)
+    note(f"uploading {path.name} to a public dataset through resource_create ...")
+    seconds, status, public = upload_to_public(path)
+    verdict = "met" if seconds <= 5 and status == "success" and public else "MISSED"
+    return [f"upload to public: {args.upload_rows:,} rows ({path.stat().st_size / 2**20:.1f} MB) "
+            f"via resource_create, validated in the request: {seconds:.2f} s, report "
+            f"{status}, dataset public: {public}; target <= 5 s ({verdict})"]
+
+
+def report(args: argparse.Namespace, results: list[FileResult], load_before: str,
+           extra: list[str]) -> None:
     print(f"Validation benchmark: validate_file vs. bare frictionless, German CSV "
           f"(cp1252, ';', decimal comma, CRLF), best of {args.repeat}, seed {args.seed}")
     print("\n".join(machine_info()))
@@ -414,7 +465,7 @@ def report(args: argparse.Namespace, results: list[FileResult], load_before: str
     print()
     print("\n".join(results_table(results)))
     print()
-    print("\n".join([*growth_lines(results), *dialect_lines(results)]))
+    print("\n".join([*growth_lines(results), *dialect_lines(results), *extra]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -426,11 +477,11 @@ def main(argv: list[str] | None = None) -> None:
     load_before = load()
     if args.dir:
         args.dir.mkdir(parents=True, exist_ok=True)
-        results = bench(args, args.dir)
+        results, extra = bench(args, args.dir), upload_lines(args, args.dir)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-validation-") as folder:
-            results = bench(args, Path(folder))
-    report(args, results, load_before)
+            results, extra = bench(args, Path(folder)), upload_lines(args, Path(folder))
+    report(args, results, load_before, extra)
 
 
 if __name__ == "__main__":
