@@ -138,3 +138,34 @@ class TestBrokenFilesFail:
         outcome = validate_file(path, SCHEMA, limits=Limits(max_bytes=2**20))
         assert first(outcome)[0] == "file-too-large"
         assert "entpackt" in outcome.errors[0]["message"]
+
+
+class TestUniquenessWithBoundedMemory:
+    """Keys of earlier batches are looked up on disk, not kept in memory."""
+
+    @pytest.fixture(autouse=True)
+    def small_batches(self, monkeypatch):
+        from ckanext.vernetztestadt.validation import uniqueness
+
+        monkeypatch.setattr(uniqueness, "BATCH", 10)
+
+    def test_duplicate_far_apart(self, tmp_path):
+        outcome = check(tmp_path, german_csv.with_cell(25, "id", "ge-0002", count=30))
+        found = [(e["type"], e.get("rowNumber"), e.get("fieldName"), e.get("note"))
+                 for e in outcome.errors]
+        assert found == [
+            ("unique-error", 26, "id", "the same as in the row at position 3"),
+            ("primary-key", 26, None, "the same as in the row at position 3"),
+        ]
+
+    def test_equal_numbers_written_differently(self, tmp_path):
+        schema = {"fields": [{"name": "wert", "type": "number",
+                              "constraints": {"unique": True}}]}
+        data = "wert\r\n" + "".join(f"{i},5\r\n" for i in range(20)) + "3,50\r\n"
+        outcome = check(tmp_path, data.encode("cp1252"), schema=schema)
+        assert [(e["type"], e.get("rowNumber")) for e in outcome.errors] == \
+            [("unique-error", 22)]
+
+    def test_empty_primary_key(self, tmp_path):
+        outcome = check(tmp_path, german_csv.with_cell(4, "id", ""))
+        assert ("primary-key", 5) in [(e["type"], e.get("rowNumber")) for e in outcome.errors]

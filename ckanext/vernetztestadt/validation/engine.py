@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import uniqueness
 from .dialect import Declared, Dialect, DialectError, sniff
 from .messages import error_title
 
@@ -200,10 +201,18 @@ def validate_file(path: Path | str, schema: dict[str, Any] | None, *, fmt: str |
 
 def _run(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any],
          limits: Limits) -> Outcome:
-    resource = _resource(path, fmt, dialect, schema)
-    report = resource.validate(limit_errors=limits.max_errors, limit_rows=limits.max_rows + 1)
+    from frictionless import Checklist
+
+    # unique/primaryKey are checked with bounded memory instead of by frictionless
+    core, unique, primary = uniqueness.split(schema)
+    checks = [uniqueness.UniqueOnDisk(unique=unique, primary=primary)] if unique or primary else []
+    resource = _resource(path, fmt, dialect, core)
+    report = resource.validate(Checklist(checks=checks), limit_errors=limits.max_errors,
+                               limit_rows=limits.max_rows + 1)
     descriptor = report.to_descriptor()
     task = descriptor["tasks"][0] if descriptor.get("tasks") else {"errors": [], "stats": {}}
+    # duplicates found in a later batch are reported late: restore file order
+    task.get("errors", []).sort(key=lambda e: e.get("rowNumber") or 0)
     rows = int(task.get("stats", {}).get("rows") or 0)
     if rows > limits.max_rows:
         return rejected("row-limit", f"Die Datei hat mehr als {limits.max_rows:,} Zeilen "
