@@ -109,3 +109,14 @@ class TestBadgesAndFacet:
         assert shown["resources"][0]["validation_status"] == "none"
         result = helpers.call_action("package_search", fq="validation_status:none")
         assert [d["name"] for d in result["results"]] == ["gut"]
+
+
+def test_the_status_is_never_stored_as_an_extra(portal):
+    import ckan.model as model
+
+    shown = helpers.call_action("package_show", id="gut")
+    helpers.call_action("package_update", context={"user": portal["editor"]["name"]}, **shown)
+    helpers.call_action("package_patch", context={"user": portal["editor"]["name"]},
+                        id="gut", notes="Neu")
+    assert "validation_status" not in model.Package.get("gut").extras
+    assert helpers.call_action("package_show", id="gut")["validation_status"] == "success"
