@@ -169,3 +169,33 @@ class TestUniquenessWithBoundedMemory:
     def test_empty_primary_key(self, tmp_path):
         outcome = check(tmp_path, german_csv.with_cell(4, "id", ""))
         assert ("primary-key", 5) in [(e["type"], e.get("rowNumber")) for e in outcome.errors]
+
+
+class TestOtherFormats:
+    def test_xlsx(self, tmp_path):
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(german_csv.HEADER)
+        for row in german_csv.rows(6):
+            cells = [float(c.replace(",", ".")) if german_csv.HEADER[i] in
+                     ("latitude", "longitude") else c for i, c in enumerate(row)]
+            sheet.append(cells)
+        sheet["F4"] = "nördlich"                      # row 4, latitude
+        path = tmp_path / "hotspots.xlsx"
+        book.save(path)
+        outcome = validate_file(path, SCHEMA)
+        assert first(outcome) == ("type-error", 4, "latitude")
+        assert outcome.rows == 6
+
+    def test_json_table(self, tmp_path):
+        rows = [dict(zip(german_csv.HEADER, row, strict=True)) for row in german_csv.rows(3)]
+        for item in rows:
+            item["latitude"] = float(item["latitude"].replace(",", "."))
+            item["longitude"] = float(item["longitude"].replace(",", "."))
+        rows[1]["postcode"] = "abc"
+        path = tmp_path / "hotspots.json"
+        path.write_text(json.dumps(rows), encoding="utf-8")
+        outcome = validate_file(path, SCHEMA)
+        assert first(outcome) == ("constraint-error", 3, "postcode")

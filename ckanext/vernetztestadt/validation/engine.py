@@ -126,7 +126,8 @@ def localise_schema(schema: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
 
 def _resource(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any] | None,
               ) -> Any:
-    from frictionless import Resource, Schema, formats
+    from frictionless import Schema, formats
+    from frictionless.resources import TableResource
 
     options: dict[str, Any] = {"format": "csv" if fmt in TEXT_FORMATS else fmt}
     if dialect is not None:
@@ -135,7 +136,8 @@ def _resource(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, A
             options["control"] = formats.CsvControl(delimiter=dialect.delimiter)
     if schema is not None:
         options["schema"] = Schema.from_descriptor(schema)
-    return Resource(path.name, basepath=str(path.parent), **options)
+    # always a table: a plain Resource would read a .json file as a descriptor
+    return TableResource(path=path.name, basepath=str(path.parent), **options)
 
 
 _GERMAN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
