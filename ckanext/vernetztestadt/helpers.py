@@ -25,6 +25,13 @@ def validation_label(status: str | None) -> dict[str, str]:
     return label(status)
 
 
+def validation_staged(resource_id: str) -> str | None:
+    from .validation.display import staged_state
+
+    return staged_state(resource_id)
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {"vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
-            "vernetztestadt_validation_label": validation_label}
+            "vernetztestadt_validation_label": validation_label,
+            "vernetztestadt_validation_staged": validation_staged}

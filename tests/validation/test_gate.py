@@ -209,16 +209,71 @@ class TestLargeFilesInTheBackground:
         assert report["status"] == "failure" and report["publish_when_valid"] is False
         assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
 
-    def test_a_public_dataset_keeps_its_valid_files(self, steward, httpserver):
+    def _public(self, steward, httpserver) -> dict:
         with helpers.changed_config("ckanext.vernetztestadt.validation.sync_max_bytes", "99999"):
             dataset = create(steward, serve(httpserver, "/klein.csv", german_csv.valid(2)))
         assert dataset["private"] is False
+        return dataset
+
+    def test_a_new_url_waits_while_the_valid_one_is_served(self, steward, httpserver, cli):
+        dataset = self._public(steward, httpserver)
+        resource_id = dataset["resources"][0]["id"]
+        big = serve(httpserver, "/gross.csv", german_csv.valid(40))
+        resource = helpers.call_action("resource_patch", context=dict(steward["context"]),
+                                       id=resource_id, url=big)
+        assert resource["url"].endswith("/klein.csv")          # still the valid file
+        report = helpers.call_action("resource_validation_show", resource_id=resource_id)
+        assert report["status"] == "success" and report["staged"]["state"] == "created"
+        assert report["staged"]["url"] == big
+
+        self.work(cli)
+        resource = helpers.call_action("resource_show", id=resource_id)
+        assert resource["url"] == big
+        report = helpers.call_action("resource_validation_show", resource_id=resource_id)
+        assert report["status"] == "success" and report["staged"] is None
+        assert report["url"] == big
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is False
+
+    def test_a_rejected_large_upload_replaces_nothing(self, app, steward, cli,
+                                                       create_with_upload):
+        dataset = factories.Dataset(owner_org=steward["org"]["id"])
+        original = german_csv.valid(2)
+        with helpers.changed_config("ckanext.vernetztestadt.validation.sync_max_bytes", "99999"):
+            resource = create_with_upload(original, "hotspots.csv",
+                                          context=dict(steward["context"]),
+                                          package_id=dataset["id"], format="CSV",
+                                          table_schema="hotspots")
+        broken = german_csv.encode([*german_csv.rows(40), ["kaputt"] * 11])
+        create_with_upload(broken, "hotspots.csv", context=dict(steward["context"]),
+                           action="resource_update", id=resource["id"], format="CSV",
+                           table_schema="hotspots")
+        url = helpers.call_action("resource_show", id=resource["id"])["url"]
+        assert app.get(url).data == original
+        self.work(cli)
+        assert app.get(url).data == original
+        report = helpers.call_action("resource_validation_show", resource_id=resource["id"])
+        assert report["status"] == "success"
+        assert report["staged"]["state"] == "failure"
+        assert report["staged"]["report"]["tasks"][0]["errors"][0]["rowNumber"] == 42
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is False
+        # the steward sees why on the resource and report pages
+        headers = {"Authorization": factories.APIToken(user=steward["user"]["name"])["token"]}
+        page = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}", headers=headers)
+        assert "Neue Datei abgelehnt" in page.body
+        page = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/validation",
+                       headers=headers)
+        assert 'data-staged-state="failure"' in page.body
+        assert "Eine neue Datei wurde abgelehnt." in page.body
+        assert 'data-error-type="type-error"' in page.body
+
+    def test_a_new_large_resource_on_a_public_dataset(self, steward, httpserver):
+        dataset = self._public(steward, httpserver)
         with pytest.raises(ValidationError, match="zu groß für eine Prüfung während"):
-            helpers.call_action("resource_patch", context=dict(steward["context"]),
-                                id=dataset["resources"][0]["id"],
+            helpers.call_action("resource_create", context=dict(steward["context"]),
+                                package_id=dataset["id"], format="CSV",
+                                table_schema="hotspots",
                                 url=serve(httpserver, "/gross.csv", german_csv.valid(40)))
-        resource = helpers.call_action("package_show", id=dataset["id"])["resources"][0]
-        assert resource["url"].endswith("/klein.csv")
+        assert len(helpers.call_action("package_show", id=dataset["id"])["resources"]) == 1
 
 
 class TestDatasetForm:

@@ -54,6 +54,17 @@ def annotate(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return pkg_dict
 
 
+def staged_state(resource_id: str) -> str | None:
+    """State of a new file held back for this resource, if the user may see it."""
+    import ckan.plugins.toolkit as tk
+
+    try:
+        report = tk.get_action("resource_validation_show")({}, {"resource_id": resource_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+    return (report.get("staged") or {}).get("state")
+
+
 def label(status: str | None) -> dict[str, str]:
     """German label and Bootstrap colour of a status, for badges."""
     text, colour = _LABELS.get(status or NOT_VALIDATED, _LABELS[NOT_VALIDATED])

@@ -20,11 +20,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import display, jobs, messages, reports, service
+from . import display, jobs, messages, reports, service, staging
 from .engine import Outcome
-
-#: Context key set by callers that have validated everything themselves.
-SKIP = "vernetztestadt_validation_skip"
 
 
 # -- deciding --------------------------------------------------------------
@@ -146,8 +143,8 @@ def _record(result: dict[str, Any], verdicts: Verdicts, publish: bool = False) -
 # -- chained actions ----------------------------------------------------------
 def enabled(context: dict[str, Any]) -> bool:
     """The gate can be switched off for a site (``validation.gate``) and is
-    skipped by callers that validated everything themselves (``SKIP``)."""
-    return not context.get(SKIP) and tk.asbool(
+    skipped by callers that validated everything themselves (``SKIP_GATE``)."""
+    return not context.get(service.SKIP_GATE) and tk.asbool(
         tk.config.get("ckanext.vernetztestadt.validation.gate", True))
 
 
@@ -156,19 +153,54 @@ def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) 
         return original(context, data_dict)
     existing = _existing(context, data_dict)
     verdicts = _judge_all(context, data_dict, existing)
-    publish_later = False
+    publish_later, held = False, {}
     if verdicts.problems and will_be_public(data_dict, existing):
-        if not (verdicts.only_waiting and _may_wait(data_dict, existing)):
+        if verdicts.only_waiting and _may_wait(data_dict, existing):
+            # large files: saved non-public, published by the job once they pass
+            data_dict, publish_later = {**data_dict, "private": True}, True
+        elif verdicts.only_waiting and _can_hold_back(data_dict, existing, verdicts):
+            # a published dataset keeps serving its valid files meanwhile
+            held = _hold_back(data_dict, existing, verdicts)
+        else:
             raise refusal(verdicts.problems)
-        # large files: saved non-public, published by the job once they pass
-        data_dict, publish_later = {**data_dict, "private": True}, True
     result = original(context, data_dict)
     package = result if isinstance(result, dict) else tk.get_action("package_show")(
         {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
     _record(package, verdicts, publish_later)
-    if verdicts.fresh:
+    for resource_id, staged in held.items():
+        reports.set_staged(resource_id, staged)
+        jobs.enqueue_after_commit(resource_id)
+    if verdicts.fresh or held:
         display.refresh_index(package["id"])
     return result
+
+
+def _waiting(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+             verdicts: Verdicts) -> list[dict[str, Any]]:
+    resources = _resources(data_dict, existing)
+    return [resources[index] for index, (outcome, _) in verdicts.fresh.items()
+            if outcome.status == reports.CREATED]
+
+
+def _can_hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+                   verdicts: Verdicts) -> bool:
+    """Only files of resources already published can wait (a new resource
+    cannot be added without its file)."""
+    current = {r["id"] for r in (existing or {}).get("resources", [])}
+    return all(r.get("id") in current and reports.get(r["id"])
+               for r in _waiting(data_dict, existing, verdicts))
+
+
+def _hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+               verdicts: Verdicts) -> dict[str, dict[str, Any]]:
+    current = {r["id"]: r for r in (existing or {}).get("resources", [])}
+    held = {}
+    for resource in _waiting(data_dict, existing, verdicts):
+        held[resource["id"]] = staging.hold_back(resource, current[resource["id"]],
+                                                 _upload_stream(resource))
+    verdicts.fresh = {i: v for i, v in verdicts.fresh.items()
+                      if v[0].status != reports.CREATED}
+    return held
 
 
 def _may_wait(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> bool:

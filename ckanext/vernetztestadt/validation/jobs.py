@@ -13,7 +13,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from . import display, reports, service
+from . import display, reports, service, staging
 
 QUEUE = "default"
 _AFTER_COMMIT = "vernetztestadt_validation.enqueue"
@@ -57,6 +57,12 @@ def run(resource_id: str) -> str:
     context = {"ignore_auth": True}
     resource = tk.get_action("resource_show")(context, {"id": resource_id})
     package = tk.get_action("package_show")(context, {"id": resource["package_id"]})
+    staged = (reports.get(resource_id) or {}).get("staged")
+    if staged and staged.get("state") == staging.CREATED:
+        status = staging.validate_and_apply(resource, package, staged)
+        display.refresh_index(package["id"])
+        model.repo.commit()
+        return status
     publish = bool((reports.get(resource_id) or {}).get("publish_when_valid"))
     reports.save(resource_id, package["id"], reports.RUNNING, url=resource.get("url"),
                  publish_when_valid=publish)

@@ -36,6 +36,8 @@ TABLE = sa.Table(
     sa.Column("sha256", sa.UnicodeText),
     sa.Column("job_id", sa.UnicodeText),
     sa.Column("publish_when_valid", sa.Boolean, nullable=False, server_default="false"),
+    # a new file for a published resource, held back until it passes
+    sa.Column("staged", JSONB),
 )
 
 
@@ -101,6 +103,13 @@ def save(resource_id: str, package_id: str, status: str, **values: Any) -> None:
     statement = insert(TABLE).values(id=str(uuid.uuid4()), **row)
     statement = statement.on_conflict_do_update(index_elements=[TABLE.c.resource_id], set_=row)
     _session().execute(statement)
+
+
+def set_staged(resource_id: str, staged: dict[str, Any] | None) -> None:
+    """Record (or clear) a held-back replacement; the report itself, which
+    belongs to the file being served, stays as it is."""
+    _session().execute(sa.update(TABLE).where(TABLE.c.resource_id == resource_id)
+                       .values(staged=staged))
 
 
 def clear_publish_request(package_id: str) -> None:

@@ -25,6 +25,8 @@ from .dialect import Declared
 from .engine import ERROR, Limits, Outcome, file_format, rejected, validate_file
 
 PREFIX = "ckanext.vernetztestadt.validation."
+#: Context key of callers that validated the change themselves (the gate skips it).
+SKIP_GATE = "vernetztestadt_validation_skip"
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,13 @@ def report_page(id: str, resource_id: str) -> Any:
     report = validation.get("report") or {}
     extra = report.get("vernetztestadt") or {}
     per_type = int(tk.config.get("ckanext.vernetztestadt.validation.errors_per_type", 20))
+    staged = validation.get("staged")
     return tk.render("validation/report.html", {
         "pkg_dict": package, "resource": resource, "validation": validation,
         "badge": display.label(validation["status"]),
         "groups": display.grouped_errors(report, per_type), "per_type": per_type,
+        "staged": staged,
+        "staged_groups": display.grouped_errors((staged or {}).get("report") or {}, per_type),
         "dialect": extra.get("dialect"), "rows": extra.get("rows"),
         "inferred_schema": json.dumps(extra["inferred_schema"], ensure_ascii=False, indent=2)
         if extra.get("inferred_schema") else None,

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("job_id", sa.UnicodeText),
         # the steward asked to publish; the job does it once every table passed
         sa.Column("publish_when_valid", sa.Boolean, nullable=False, server_default="false"),
+        # a new file for a published resource, held back until it passes
+        sa.Column("staged", sa.dialects.postgresql.JSONB),
     )
 
 
