@@ -417,6 +417,8 @@ def upload_to_public(path: Path) -> tuple[float, str, bool]:
     from werkzeug.datastructures import FileStorage
 
     portal.start_services()
+    # uploads need CKAN's file storage; the bench keeps its own beside the services
+    os.environ["CKAN_STORAGE_PATH"] = str(portal.HOME / "bench-storage")
     portal.migrate()
     app = portal.load_ckan()
     with app._wsgi_app.test_request_context():
