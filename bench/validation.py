@@ -340,8 +340,8 @@ def growth_lines(results: list[FileResult]) -> list[str]:
                          f"(x{above:.1f}): {growth_verdict(above, factor)}")
     if lines:
         # measured: without primaryKey/unique, frictionless' peak stays flat
-        lines.append("  (both hold every primaryKey/unique value to find duplicates: that "
-                     "part grows with N)")
+        lines.append("  (frictionless holds every primaryKey/unique value to find duplicates; "
+                     "the extension keeps one batch in memory, the rest in SQLite on disk)")
     return lines
 
 
