@@ -20,7 +20,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import random
 import re
 import statistics
@@ -33,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import benchlib  # bench/benchlib.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 INI = ROOT / "test.ini"
@@ -661,30 +662,10 @@ def explain(sql: tuple[str, Any]) -> list[str]:
 
 # -- report --------------------------------------------------------------------
 def machine_info() -> list[str]:
-    cpu = "?"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     settings = ", ".join(f"{name}={scalar(f'SHOW {name}')}"
                          for name in ("shared_buffers", "work_mem", "jit"))
-    return [f"machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
-            f"{platform.machine()}, Python {platform.python_version()}",
+    return [benchlib.machine(),
             f"database: PostgreSQL {scalar('SHOW server_version')} ({settings})"]
-
-
-def table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for number, row in enumerate(rows):
-        cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        out.append("  ".join(cells).rstrip())
-        if number == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
 
 
 def verdict(ok: bool) -> str:
@@ -723,7 +704,7 @@ class Report:
             queries.append([t.scenario.name, f"{t.percentile(50):.1f}",
                             f"{t.percentile(95):.1f}", f"{max(t.ms):.1f}",
                             f"{statistics.fmean(t.hits):,.1f}", target])
-        return [*table(summary, {1}), "", *table(queries, {1, 2, 3, 4})]
+        return [*benchlib.table(summary, {1}), "", *benchlib.table(queries, {1, 2, 3, 4})]
 
 
 def _num(value: float | None, digits: int) -> str:

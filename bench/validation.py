@@ -28,7 +28,6 @@ import csv
 import json
 import math
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -42,6 +41,8 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+import benchlib  # bench/benchlib.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schemas" / "tables"
@@ -292,18 +293,6 @@ def measure(schema_name: str, count: int, path: Path, repeat: int) -> FileResult
     return FileResult(schema_name, count, path.stat().st_size / 2**20, best)
 
 
-def table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for number, row in enumerate(rows):
-        cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        out.append("  ".join(cells).rstrip())
-        if number == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
-
-
 def results_table(results: list[FileResult]) -> list[str]:
     rows = [["schema", "rows", "MB", "ext s", "ext rows/s", "ext peak MB", "fl s",
              "fl rows/s", "fl peak MB", "ext/fl", f"target >= {RATIO_TARGET}"]]
@@ -313,7 +302,7 @@ def results_table(results: list[FileResult]) -> list[str]:
                      f"{ext.rate:,.0f}", f"{ext.peak_mb:.0f}", f"{fl.seconds:.1f}",
                      f"{fl.rate:,.0f}", f"{fl.peak_mb:.0f}", f"{r.ratio:.2f}",
                      "met" if r.ratio >= RATIO_TARGET else "MISSED"])
-    return table(rows, set(range(1, 10)))
+    return benchlib.table(rows, set(range(1, 10)))
 
 
 def growth_lines(results: list[FileResult]) -> list[str]:
@@ -363,16 +352,7 @@ def dialect_lines(results: list[FileResult]) -> list[str]:
 
 
 def machine_info() -> list[str]:
-    cpu = "?"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return [f"machine: {os.cpu_count()} cores ({cpu}), {platform.system()} "
-            f"{platform.machine()}, Python {platform.python_version()}, "
-            f"frictionless {version('frictionless')}"]
+    return [f"{benchlib.machine()}, frictionless {version('frictionless')}"]
 
 
 def load() -> str:
