@@ -36,7 +36,7 @@ def _home(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.option.collectonly or os.environ.get("VERNETZTESTADT_SERVICES_READY"):
+    if os.environ.get("VERNETZTESTADT_SERVICES_READY"):
         return
     try:
         database, redis_db = _test_database()
