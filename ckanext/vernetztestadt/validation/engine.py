@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..fetching import looks_like_html
 from . import uniqueness
 from .dialect import Declared, Dialect, DialectError, sniff
 from .messages import error_title
@@ -27,7 +28,6 @@ from .messages import error_title
 TEXT_FORMATS = ("csv", "tsv", "txt")
 EXCEL_FORMATS = ("xlsx", "xls")
 TABULAR_FORMATS = (*TEXT_FORMATS, *EXCEL_FORMATS, "json")
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 SUCCESS, FAILURE, ERROR = "success", "failure", "error"
 
@@ -89,8 +89,8 @@ def _precheck(path: Path, fmt: str, limits: Limits) -> Outcome | None:
         return rejected("file-too-large", f"Die Datei ist {size / 2**20:.1f} MB groß; erlaubt "
                         f"sind höchstens {limits.max_bytes / 2**20:.1f} MB.", path.name)
     with path.open("rb") as handle:
-        head = handle.read(1024).lstrip().lower()
-    if any(marker in head[:200] for marker in _HTML_MARKERS):
+        head = handle.read(1024)
+    if looks_like_html(head):
         return rejected("format-error", "Die Datei ist eine HTML-Seite, keine Tabelle "
                         "(falsche Adresse oder Fehlerseite des Servers?).", path.name)
     if fmt == "xlsx":
