@@ -83,3 +83,9 @@ def test_init_portal_demo_is_idempotent(cli) -> None:
     assert "organization exists: stadt-gelsenkirchen" in second.output
     orgs = helpers.call_action("organization_list")
     assert orgs == ["stadt-gelsenkirchen"]
+    # the validated example: public, its upload passed, shown with its status
+    assert "example dataset created: wlan-hotspots-beispiel" in first.output
+    assert "example dataset exists: wlan-hotspots-beispiel" in second.output
+    example = helpers.call_action("package_show", id="wlan-hotspots-beispiel")
+    assert example["private"] is False and example["validation_status"] == "success"
+    assert example["resources"][0]["url_type"] == "upload"

@@ -64,6 +64,35 @@ def city_organization() -> str:
 
 LOADERS.append(city_organization)
 
+HOTSPOT_EXAMPLE = "wlan-hotspots-beispiel"
+
+
+def hotspot_example() -> str:
+    """A public dataset whose CSV upload passed validation, so that a new
+    portal shows a badge, the report page and the "Prüfstatus" facet."""
+    if model.Package.get(HOTSPOT_EXAMPLE):
+        return f"Beispieldatensatz vorhanden / example dataset exists: {HOTSPOT_EXAMPLE}"
+    from werkzeug.datastructures import FileStorage
+
+    from . import resources
+
+    context = _site_context()
+    dataset = tk.get_action("package_create")(dict(context), {
+        "name": HOTSPOT_EXAMPLE, "title": "WLAN-Hotspots (Beispiel, synthetisch)",
+        "notes": "Synthetische Beispieldaten im Table Schema „hotspots“: zeigt Prüfstatus "
+                 "und Prüfbericht einer hochgeladenen CSV-Datei. Keine echten Standorte.",
+        "owner_org": CITY_ORGANIZATION["name"], "private": False,
+        "tag_string": "WLAN,Beispiel"})
+    sample = resources.table_schemas_dir().joinpath("hotspots.sample.csv")
+    with sample.open("rb") as handle:  # the upload goes through the publication gate
+        tk.get_action("resource_create")(dict(context), {
+            "package_id": dataset["id"], "name": "Hotspots (Beispiel)", "format": "CSV",
+            "table_schema": "hotspots", "upload": FileStorage(handle, filename=sample.name)})
+    return f"Beispieldatensatz angelegt / example dataset created: {HOTSPOT_EXAMPLE}"
+
+
+LOADERS.append(hotspot_example)
+
 
 def load() -> list[str]:
     return [loader() for loader in LOADERS]
