@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 from urllib.parse import urljoin, urlsplit
@@ -122,18 +122,24 @@ def _open(session: requests.Session, url: str, policy: Policy, headers: dict[str
     raise FetchError("fetch-error", f"Mehr als {MAX_REDIRECTS} Weiterleitungen.")
 
 
-def _chunks(response: requests.Response, limit: int) -> Iterator[bytes]:
-    length = int(response.headers.get("Content-Length") or 0)
-    if length > limit:
-        raise FetchError("file-too-large", f"Die Datei ist {length / 2**20:.1f} MB groß; "
-                         f"erlaubt sind {limit / 2**20:.1f} MB.")
+def copy_limited(chunks: Iterable[bytes], target: IO[bytes], limit: int) -> int:
+    """Write ``chunks`` to ``target``, refusing more than ``limit`` bytes;
+    returns the bytes written. Downloads and incoming uploads both go here."""
     total = 0
-    for chunk in response.iter_content(CHUNK):
+    for chunk in chunks:
         total += len(chunk)
         if total > limit:
             raise FetchError("file-too-large", f"Die Datei ist größer als die erlaubten "
                              f"{limit / 2**20:.1f} MB.")
-        yield chunk
+        target.write(chunk)
+    return total
+
+
+def _announced_size(response: requests.Response, limit: int) -> None:
+    length = int(response.headers.get("Content-Length") or 0)
+    if length > limit:
+        raise FetchError("file-too-large", f"Die Datei ist {length / 2**20:.1f} MB groß; "
+                         f"erlaubt sind {limit / 2**20:.1f} MB.")
 
 
 def fetch(url: str, target: IO[bytes], policy: Policy, etag: str | None = None,
@@ -153,9 +159,8 @@ def fetch(url: str, target: IO[bytes], policy: Policy, etag: str | None = None,
             if response.status_code != 200:
                 raise FetchError("fetch-error", f"Der Server antwortete mit HTTP "
                                  f"{response.status_code} statt der Datei.")
-            for chunk in _chunks(response, policy.max_bytes):
-                target.write(chunk)
-                result.size += len(chunk)
+            _announced_size(response, policy.max_bytes)
+            result.size = copy_limited(response.iter_content(CHUNK), target, policy.max_bytes)
             return result
     except requests.RequestException as exc:
         if _timed_out(exc):

@@ -14,19 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from ..fetching import CHUNK, FetchError, Policy, fetch
+from ..fetching import CHUNK, FetchError, Policy, copy_limited, fetch
 
 __all__ = ["FetchError", "Policy", "temporary_copy", "upload_path", "url_copy"]
-
-
-def _copy_limited(source: IO[bytes], target: IO[bytes], limit: int) -> None:
-    total = 0
-    for chunk in iter(lambda: source.read(CHUNK), b""):
-        total += len(chunk)
-        if total > limit:
-            raise FetchError("file-too-large", f"Die Datei ist größer als die erlaubten "
-                             f"{limit / 2**20:.1f} MB.")
-        target.write(chunk)
 
 
 @contextmanager
@@ -35,7 +25,7 @@ def temporary_copy(stream: IO[bytes], suffix: str, limit: int) -> Iterator[Path]
     with tempfile.TemporaryDirectory(prefix="vts-validation-") as folder:
         path = Path(folder) / f"data{suffix}"
         with path.open("wb") as target:
-            _copy_limited(stream, target, limit)
+            copy_limited(iter(lambda: stream.read(CHUNK), b""), target, limit)
         yield path
 
 
