@@ -85,7 +85,7 @@ def install(text_config: str, timeout_ms: int, cache_seconds: int = 300) -> None
     import ckan.model as model
 
     storage.track_commits(model.Session)
-    cache.track(model.Session, lambda: model.meta.engine)
+    cache.track(model.Session)
     if not _fork_hook_registered:
         os.register_at_fork(after_in_child=_forget_connections_after_fork)
         _fork_hook_registered = True

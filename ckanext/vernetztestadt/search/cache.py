@@ -104,22 +104,16 @@ def mark_write(session: Any) -> None:
     session.info[WROTE] = True
 
 
-def track(session: Any, engine_of: Any) -> None:
-    """Raise the generation after each commit that changed the index.
-
-    ``engine_of`` returns the engine at commit time (CKAN may rebind it)."""
+def track(session: Any) -> None:
+    """Raise the generation after each commit that changed the index."""
     if sa.event.contains(session, "after_commit", _after_commit):
         return
-    _engines["of"] = engine_of
     # No reset on rollback: a rolled-back savepoint may sit inside a
     # transaction whose earlier index writes still commit, and a needless
     # bump costs only a cache miss.
     sa.event.listen(session, "after_commit", _after_commit)
 
 
-_engines: dict[str, Any] = {}
-
-
 def _after_commit(session: Any) -> None:
     if session.info.pop(WROTE, False):
-        bump(_engines["of"]())
+        bump(session.get_bind())
