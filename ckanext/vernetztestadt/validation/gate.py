@@ -45,21 +45,24 @@ def will_be_public(data_dict: dict[str, Any], existing: dict[str, Any] | None) -
     return state == "active" and not (tk.asbool(private) and owner)
 
 
-def _current_report(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored report, if it was made for the resource's current file."""
-    report = reports.get(resource["id"]) if resource.get("id") else None
-    if report and report.get("url") == resource.get("url"):
-        return report
-    return None
 
 
 class Verdicts:
     """Outcomes of the validations this request ran, by resource position."""
 
-    def __init__(self) -> None:
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        #: the dataset's reports, read once (resource id -> report)
+        self.stored = stored
         self.fresh: dict[int, tuple[Outcome, str | None]] = {}
         self.problems: list[str] = []
         self.waiting = 0  # problems that are only validations still to run
+
+    def current_report(self, resource: dict[str, Any]) -> dict[str, Any] | None:
+        """The stored report, if it was made for the resource's current file."""
+        report = self.stored.get(resource.get("id") or "")
+        if report and report.get("url") == resource.get("url"):
+            return report
+        return None
 
     @property
     def only_waiting(self) -> bool:
@@ -67,7 +70,7 @@ class Verdicts:
 
     def judge(self, index: int, resource: dict[str, Any], package: dict[str, Any]) -> None:
         stream = _upload_stream(resource)
-        report = _current_report(resource) if stream is None else None
+        report = self.current_report(resource) if stream is None else None
         if report is not None:
             self._note(resource, report["status"], (report.get("report") or {}))
             return
@@ -116,7 +119,7 @@ def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
 
 def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
                existing: dict[str, Any] | None) -> Verdicts:
-    verdicts = Verdicts()
+    verdicts = Verdicts(reports.for_package(existing["id"]) if existing else {})
     package = {**(existing or {}), **data_dict}
     for index, resource in enumerate(_resources(data_dict, existing)):
         if service.is_tabular(resource):
@@ -187,7 +190,7 @@ def _can_hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
     """Only files of resources already published can wait (a new resource
     cannot be added without its file)."""
     current = {r["id"] for r in (existing or {}).get("resources", [])}
-    return all(r.get("id") in current and reports.get(r["id"])
+    return all(r.get("id") in current and r["id"] in verdicts.stored
                for r in _waiting(data_dict, existing, verdicts))
 
 
