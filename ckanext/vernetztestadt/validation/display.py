@@ -38,15 +38,13 @@ def dataset_status(statuses: list[str]) -> str | None:
 
 def annotate(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """Add ``validation_status`` to the dataset and to each tabular resource."""
-    if not pkg_dict.get("id"):
-        return pkg_dict
-    found = reports.statuses(pkg_dict["id"])
-    statuses = []
-    for resource in pkg_dict.get("resources", []) or []:
-        if resource.get("id") and service.is_tabular(resource):
-            resource["validation_status"] = found.get(resource["id"], NOT_VALIDATED)
-            statuses.append(resource["validation_status"])
-    status = dataset_status(statuses)
+    tables = [r for r in pkg_dict.get("resources", []) or []
+              if r.get("id") and service.is_tabular(r)]
+    # package_show runs for every dataset a rebuild indexes: no query without tables
+    found = reports.statuses(pkg_dict["id"]) if tables and pkg_dict.get("id") else {}
+    for resource in tables:
+        resource["validation_status"] = found.get(resource["id"], NOT_VALIDATED)
+    status = dataset_status([r["validation_status"] for r in tables])
     if status:
         pkg_dict["validation_status"] = status
     else:
