@@ -19,6 +19,16 @@ from .validation import gate as validation_gate
 from .validation import views as validation_views
 
 
+def _unset(config: Any, key: str) -> bool:
+    """Not set by the site: missing, or still another plugin's declared default
+    (ckanext-dcat declares its profiles, so they are never simply missing)."""
+    from ckan.common import config_declaration
+
+    value = config.get(key)
+    declared = config_declaration.get(key)
+    return not value or (declared is not None and value == declared.default)
+
+
 def _actions() -> dict[str, Any]:
     return {**validation_gate.get_actions(), **validation_actions.get_actions()}
 
@@ -53,24 +63,22 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
                             package_type: str | None) -> dict[str, Any]:
         return self.dataset_facets(facets_dict, package_type or "dataset")
 
-    # IConfigurer: must come before scheming_datasets in ckan.plugins, which
-    # reads the schema settings in its own update_config
+    # IConfigurer: CKAN calls this after scheming's and dcat's update_config
+    # (reverse ckan.plugins order); scheming's settings are therefore declared
+    # defaults (config_declaration.yaml), these are read later, at use
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "vernetztestadt")
         for key, value in self._defaults().items():
-            if not config.get(key):
+            if _unset(config, key):
                 config[key] = value
 
     @staticmethod
     def _defaults() -> dict[str, str]:
-        """Settings the shipped schemas need, unless the site sets its own."""
-        schemas = [resources.scheming_reference(f) for f in resources.dataset_schema_files()]
+        """Settings the shipped schemas need, unless the site sets its own.
+        (scheming's are declared defaults instead: it reads them before this.)"""
         return {
-            "scheming.dataset_schemas": " ".join(schemas),
-            "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml "
-                                f"{resources.SCHEMAS_PACKAGE}:{resources.PRESETS}",
             "licenses_group_url": resources.licenses_url(),
             "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
             # DCAT-AP puts licences on distributions: inherit the dataset's
