@@ -46,6 +46,8 @@ setup(
         "ckan.plugins": [
             "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",
             "vernetztestadt_search = ckanext.vernetztestadt.plugin:VernetzteStadtSearchPlugin",
+            "vernetztestadt_ranking = ckanext.vernetztestadt.plugin:RankingHarvesterPlugin",
+            "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
         ],
         "console_scripts": [
             "vernetztestadt-runtime = ckanext.vernetztestadt.runtime.cli:main",

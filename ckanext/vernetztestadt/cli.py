@@ -11,6 +11,7 @@ from collections import Counter
 import click
 
 from . import demo, resources
+from .harvest import runner, sources
 from .validation import batch
 
 
@@ -76,6 +77,53 @@ def validate(datasets: tuple[str, ...], everything: bool, only_failed: bool, syn
         click.secho(line, fg="red")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "0"
     click.echo(f"{len(chosen)} Ressourcen / resources: {summary}")
+    if failed:
+        sys.exit(1)
+
+
+@vernetztestadt.group("sources")
+def sources_group() -> None:
+    """Harvest-Quellen aus harvesters/*.yaml / harvest sources from YAML."""
+
+
+@sources_group.command("sync")
+def sources_sync() -> None:
+    """Create or update the harvest sources shipped in harvesters/ (idempotent)."""
+    try:
+        done = runner.sync(sources.shipped())
+    except (runner.RunError, sources.SourceDefinitionError) as error:
+        raise click.ClickException(str(error)) from None
+    for name, what in done:
+        click.echo(f"{name}: {what}")
+
+
+@vernetztestadt.command("harvest")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True,
+              help="Alle Quellen aus harvesters/ / every shipped source.")
+def harvest(names: tuple[str, ...], everything: bool) -> None:
+    """Harvest the sources NAMES now, in this process, with a progress bar.
+
+    Exit code 1 when a source reported errors (nothing of a failed document
+    is published)."""
+    if bool(names) == everything:
+        raise click.UsageError("Quellen nennen oder --all / name sources or use --all")
+    chosen = list(names) or [d.name for d in sources.shipped()]
+    failed = False
+    for name in chosen:
+        with click.progressbar(length=0, label=f"Harvest {name}", file=sys.stderr) as bar:
+            def progress(done: int, total: int, bar: object = bar) -> None:
+                bar.length = total  # type: ignore[attr-defined]
+                bar.update(1)  # type: ignore[attr-defined]
+            try:
+                result = runner.run(name, progress)
+            except runner.RunError as error:
+                raise click.ClickException(str(error)) from None
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items()))
+        click.echo(f"{name}: {counts or '0 Objekte / objects'} (Job {result.job_id})")
+        for line in result.errors:
+            click.secho(f"  {line}", fg="red")
+        failed = failed or result.failed
     if failed:
         sys.exit(1)
 

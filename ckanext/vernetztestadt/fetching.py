@@ -39,8 +39,13 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class Policy:
-    #: Host names (or IPs) that may be fetched; ``*`` allows every public host.
+    #: Host names (or IPs) that may be fetched, even at a private address;
+    #: ``*`` allows every public host.
     allowed_hosts: tuple[str, ...] = ("*",)
+    #: Host names allowed only while they resolve to public addresses (a
+    #: harvest source's own URLs: named, but not an explicit permission to
+    #: reach into the internal network).
+    public_hosts: tuple[str, ...] = ()
     max_bytes: int = 200 * 1024**2
     timeout: float = 30.0
     retries: int = 2
@@ -77,7 +82,7 @@ def check_host(url: str, policy: Policy) -> None:
     host = parts.hostname.lower()
     if host in policy.allowed_hosts:
         return
-    if "*" not in policy.allowed_hosts:
+    if "*" not in policy.allowed_hosts and host not in policy.public_hosts:
         raise FetchError("host-not-allowed", f"Der Server „{host}“ ist nicht freigegeben.")
     if any(not address.is_global for address in _addresses(host)):
         raise FetchError("host-not-allowed", f"„{host}“ ist eine interne Adresse und nicht "

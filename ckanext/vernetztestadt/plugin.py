@@ -10,8 +10,10 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
+from ckanext.harvest.interfaces import IHarvester
 
-from . import cli, helpers, indexing, resources, validators
+from . import charts, cli, helpers, indexing, resources, validators
+from .harvest.ranking_source import RankingHarvester
 from .search import backend as search_backend
 from .validation import actions as validation_actions
 from .validation import display as validation_display
@@ -29,6 +31,10 @@ def _unset(config: Any, key: str) -> bool:
     return not value or (declared is not None and value == declared.default)
 
 
+def _helpers() -> dict[str, Any]:
+    return {**helpers.get_helpers(), **charts.get_helpers()}
+
+
 def _actions() -> dict[str, Any]:
     return {**validation_gate.get_actions(), **validation_actions.get_actions()}
 
@@ -38,7 +44,7 @@ def _actions() -> dict[str, Any]:
 @tk.blanket.auth_functions(validation_actions.get_auth_functions)
 @tk.blanket.blueprints(validation_views.get_blueprints)
 @tk.blanket.cli(cli.get_commands)
-@tk.blanket.helpers(helpers.get_helpers)
+@tk.blanket.helpers(_helpers)
 @tk.blanket.validators(validators.get_validators)
 class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
@@ -98,3 +104,31 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
             timeout_ms=int(config.get("ckanext.vernetztestadt.search.timeout_ms", 10000)),
             cache_seconds=int(config.get("ckanext.vernetztestadt.search.cache_seconds", 300)),
         )
+
+
+class RankingHarvesterPlugin(RankingHarvester, p.SingletonPlugin):
+    """``vernetztestadt_ranking``: the smart-city ranking harvester
+    (ckanext-harvest finds harvesters among the enabled plugins)."""
+
+    p.implements(IHarvester)
+
+
+class ChartViewPlugin(p.SingletonPlugin):
+    """``vernetztestadt_chart``: line charts of CSV resources."""
+
+    p.implements(p.IResourceView)
+
+    def info(self) -> dict[str, Any]:
+        return charts.info()
+
+    def can_view(self, data_dict: dict[str, Any]) -> bool:
+        return charts.can_view(data_dict)
+
+    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+        return charts.template_variables(data_dict)
+
+    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return "vernetztestadt/chart_view.html"
+
+    def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return "vernetztestadt/chart_form.html"

@@ -50,9 +50,12 @@ def will_be_public(data_dict: dict[str, Any], existing: dict[str, Any] | None) -
 class Verdicts:
     """Outcomes of the validations this request ran, by resource position."""
 
-    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, stored: dict[str, dict[str, Any]], strict: bool = False) -> None:
         #: the dataset's reports, read once (resource id -> report)
         self.stored = stored
+        #: validate every file now, whatever its size (harvesters: no request
+        #: time limit, and a job must know the verdict before it goes on)
+        self.strict = strict
         self.fresh: dict[int, tuple[Outcome, str | None]] = {}
         self.problems: list[str] = []
         self.waiting = 0  # problems that are only validations still to run
@@ -75,7 +78,7 @@ class Verdicts:
             self._note(resource, report["status"], (report.get("report") or {}))
             return
         self.fresh[index] = service.validate_resource(resource, package, stream=stream,
-                                                      background_if_large=True)
+                                                      background_if_large=not self.strict)
         if stream is not None:
             stream.seek(0)  # CKAN stores the same stream afterwards
         outcome = self.fresh[index][0]
@@ -119,7 +122,8 @@ def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
 
 def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
                existing: dict[str, Any] | None) -> Verdicts:
-    verdicts = Verdicts(reports.for_package(existing["id"]) if existing else {})
+    verdicts = Verdicts(reports.for_package(existing["id"]) if existing else {},
+                        strict=bool(context.get(service.STRICT)))
     package = {**(existing or {}), **data_dict}
     for index, resource in enumerate(_resources(data_dict, existing)):
         if service.is_tabular(resource):
@@ -146,8 +150,11 @@ def _record(result: dict[str, Any], verdicts: Verdicts, publish: bool = False) -
 # -- chained actions ----------------------------------------------------------
 def enabled(context: dict[str, Any]) -> bool:
     """The gate can be switched off for a site (``validation.gate``) and is
-    skipped by callers that validated everything themselves (``SKIP_GATE``)."""
-    return not context.get(service.SKIP_GATE) and tk.asbool(
+    skipped by callers that validated everything themselves (``SKIP_GATE``).
+    Harvesters (``STRICT``) pass it even where the site switched it off."""
+    if context.get(service.SKIP_GATE):
+        return False
+    return bool(context.get(service.STRICT)) or tk.asbool(
         tk.config.get("ckanext.vernetztestadt.validation.gate", True))
 
 
@@ -157,6 +164,8 @@ def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) 
     existing = _existing(context, data_dict)
     verdicts = _judge_all(context, data_dict, existing)
     publish_later, held = False, {}
+    if verdicts.problems and verdicts.strict:
+        raise refusal(verdicts.problems)
     if verdicts.problems and will_be_public(data_dict, existing):
         if verdicts.only_waiting and _may_wait(data_dict, existing):
             # large files: saved non-public, published by the job once they pass

@@ -27,6 +27,10 @@ from .engine import ERROR, Limits, Outcome, file_format, rejected, validate_file
 PREFIX = "ckanext.vernetztestadt.validation."
 #: Context key of callers that validated the change themselves (the gate skips it).
 SKIP_GATE = "vernetztestadt_validation_skip"
+#: Context key of callers that need the verdict now (harvesters): every file
+#: is validated within the call, whatever its size, and an invalid table is
+#: refused even for a private dataset.
+STRICT = "vernetztestadt_validation_strict"
 
 
 @dataclass(frozen=True)

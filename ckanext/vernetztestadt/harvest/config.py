@@ -1,0 +1,185 @@
+"""The ``config`` of a harvest source: documented keys, checked with clear errors.
+
+Owns: the keys every harvest source understands (``format``, ``ags``,
+``bbox``, ``allowed_hosts``, ``documents``, ``withdraw``, ``private``,
+``dataset``, ``max_bytes``, ``timeout``, ``dataset_type``), the checks of
+each key, and the German message naming every problem at once, which
+ckanext-harvest shows on the source form (``validate_config``). A harvester
+adds its own keys as a tuple of ``Key``; nothing else is code.
+
+Must not touch: fetching or harvesting itself.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+#: Gelsenkirchen's extent (WGS84: west, south, east, north), the default area.
+GELSENKIRCHEN_BBOX = (6.97, 51.47, 7.17, 51.64)
+WITHDRAW = ("outdated", "delete")
+
+
+class ConfigError(ValueError):
+    """A source config that cannot be used (German message naming each problem)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One documented config key: its check turns the raw value into the one
+    the harvester uses or raises ``ValueError`` with a German reason."""
+
+    name: str
+    help_de: str
+    check: Callable[[Any], Any]
+    default: Any = None
+    required: bool = False
+
+
+def nonempty_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("muss ein nicht leerer Text sein")
+    return value.strip()
+
+
+def choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = nonempty_text(value).lower()
+        if text not in allowed:
+            raise ValueError(f"muss einer von {', '.join(allowed)} sein")
+        return text
+    return check
+
+
+def _ags(value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]{2}([0-9]{1,6})?", text):
+        raise ValueError("muss ein Gemeindeschlüssel aus Ziffern sein (z. B. 05513000)")
+    return text
+
+
+def _bbox(value: Any) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError("muss [West, Süd, Ost, Nord] in Grad (WGS84) sein") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError("liegt nicht in Grad (WGS84) oder West/Süd ist nicht kleiner als "
+                         "Ost/Nord")
+    return west, south, east, north
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    values = value.split() if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise ValueError("muss eine Liste von Servernamen sein")
+    return tuple(v.strip().lower() for v in values)
+
+
+def positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("muss eine positive ganze Zahl sein")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("muss true oder false sein")
+    return value
+
+
+def text_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("muss eine nicht leere Liste von Texten sein")
+    return [v.strip() for v in value]
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("muss eine Zuordnung sein")
+    return value
+
+
+def _url(value: Any) -> str:
+    text = nonempty_text(value)
+    if not text.startswith(("http://", "https://", "package:")):
+        raise ValueError("muss eine http(s)-Adresse oder package:… sein")
+    return text
+
+
+def _documents(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("muss eine nicht leere Liste von {url: …} sein")
+    documents = []
+    for number, entry in enumerate(value, 1):
+        if not isinstance(entry, dict) or "url" not in entry:
+            raise ValueError(f"Eintrag {number} braucht eine „url“")
+        try:
+            documents.append({**entry, "url": _url(entry["url"])})
+        except ValueError as error:
+            raise ValueError(f"Eintrag {number}: „url“ {error}") from None
+    return documents
+
+
+#: Keys every source understands.
+COMMON_KEYS = (
+    Key("format", "Format der Dokumente; ohne Angabe am Inhalt erkannt.", nonempty_text),
+    Key("ags", "Gemeindeschlüssel der Stadt (AGS), Standard 05513000.", _ags),
+    Key("bbox", "Gebietsfilter [West, Süd, Ost, Nord] in Grad (WGS84).", _bbox),
+    Key("allowed_hosts", "Weitere erlaubte Server (auch interne Adressen).", _hosts, ()),
+    Key("documents", "Dokumente statt der einen URL der Quelle: Liste von {url, …}.",
+        _documents),
+    Key("withdraw", "Upstream verschwundene Datensätze: outdated (als veraltet markieren) "
+        "oder delete (löschen).", choice(*WITHDRAW), "outdated"),
+    Key("private", "Datensätze nicht öffentlich anlegen.", boolean, False),
+    Key("dataset", "Metadaten für jeden Datensatz der Quelle (z. B. license_id).",
+        mapping, {}),
+    Key("max_bytes", "Größte Antwort in Bytes.", positive_int),
+    Key("timeout", "Zeitlimit für Verbindung und Antwort in Sekunden.", positive_int),
+    Key("dataset_type", "Datensatztyp (scheming) der veröffentlichten Datensätze.", nonempty_text),
+)
+
+
+def parse(text: str | None, extra: Iterable[Key] = ()) -> dict[str, Any]:
+    """The checked config with defaults; ConfigError names every problem."""
+    keys = {key.name: key for key in (*COMMON_KEYS, *extra)}
+    try:
+        raw = json.loads(text) if text and text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"Die Konfiguration ist kein gültiges JSON: {error.msg} "
+                          f"(Zeile {error.lineno}).") from None
+    if not isinstance(raw, dict):
+        raise ConfigError("Die Konfiguration muss ein JSON-Objekt sein.")
+    problems = [f"unbekannte Angabe „{name}“ (bekannt: {', '.join(sorted(keys))})"
+                for name in raw if name not in keys]
+    checked: dict[str, Any] = {}
+    for name, key in keys.items():
+        if name not in raw or raw[name] is None:
+            if key.required:
+                problems.append(f"„{name}“ fehlt ({key.help_de})")
+            checked[name] = _default(key)
+            continue
+        try:
+            checked[name] = key.check(raw[name])
+        except ValueError as error:
+            problems.append(f"„{name}“ {error}")
+    if problems:
+        raise ConfigError("Konfiguration der Harvest-Quelle: " + "; ".join(problems) + ".")
+    return checked
+
+
+def _default(key: Key) -> Any:
+    if key.name == "ags":
+        return tk.config.get("ckanext.vernetztestadt.default_ags") or "05513000"
+    if key.name == "max_bytes":
+        return tk.config.get("ckanext.vernetztestadt.harvest.max_bytes")
+    if key.name == "timeout":
+        return tk.config.get("ckanext.vernetztestadt.harvest.timeout")
+    # a fresh copy: callers may extend what they get
+    return type(key.default)(key.default) if isinstance(key.default, (dict, list)) \
+        else key.default

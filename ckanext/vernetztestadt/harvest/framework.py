@@ -1,0 +1,231 @@
+"""The portal's harvesters on ckanext-harvest: gather, fetch, import.
+
+Owns: the stages every harvester of the portal shares.
+
+- **gather** reads the source config, asks the source's documents "changed
+  since the last error-free run?" (ETag / Last-Modified, a checksum for
+  ``package:`` snapshots), lets the harvester turn documents into ``Item``s
+  (``read``), and creates one harvest object per item plus one per item that
+  vanished upstream. A document that cannot be had or read is a gather error
+  naming the source and the reason; then no object is created, so nothing of
+  that run is published and earlier data stays as it was.
+- **fetch** decides "not modified": the item's checksum equals the one in the
+  published dataset's provenance (no write at all then).
+- **import** publishes through ``publish`` (validated by the gate in strict
+  mode) or withdraws, and records the change summary.
+
+A harvester is a subclass naming its source type and its own config keys and
+implementing ``read``; sources themselves are YAML files (``sources``).
+
+Must not touch: parsing formats (the harvester modules) or HTTP (``fetching``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra, HarvestSource
+
+from . import config as source_config
+from . import documents, items, publish
+from .documents import Document, DocumentError
+from .items import Item
+
+log = logging.getLogger(__name__)
+
+WITHDRAW = {"withdraw": True}
+VALIDATORS = "vts_validators"
+CHANGES = "vts_changes"
+
+
+class InputError(Exception):
+    """A document that is not what the source promises (German message)."""
+
+
+@dataclass
+class SourceRun:
+    """One run of a source, as a harvester's ``read`` sees it."""
+
+    source_id: str
+    url: str
+    title: str
+    config: dict[str, Any]
+    policy: Any
+    #: bodies fetched while asking "changed?", used instead of a second download
+    cache: dict[str, Document] = field(default_factory=dict)
+    #: validators of every document fetched in this run, stored for the next
+    validators: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def declared(self) -> list[dict[str, Any]]:
+        """The documents named by the source: ``documents`` or its one URL."""
+        return self.config.get("documents") or [{"url": self.url}]
+
+    def get(self, url: str, expect_html: bool = False) -> Document:
+        document = self.cache.get(url)
+        if document is None or document.not_modified:
+            document = documents.get(url, self.policy, expect_html=expect_html)
+        self.validators[url] = document.validators()
+        return document
+
+
+def _object(job: HarvestJob, guid: str, content: str,
+            extras: dict[str, str] | None = None) -> str:
+    obj = HarvestObject(guid=guid, job=job, source=job.source, content=content,
+                        extras=[HarvestObjectExtra(key=k, value=v)
+                                for k, v in (extras or {}).items()])
+    obj.save()
+    return obj.id
+
+
+def _extra(obj: HarvestObject, key: str) -> str | None:
+    return next((e.value for e in obj.extras if e.key == key), None)
+
+
+def _published_guids(source_id: str) -> set[str]:
+    rows = (model.Session.query(HarvestObject.guid)
+            .filter(HarvestObject.harvest_source_id == source_id,
+                    HarvestObject.current.is_(True)).distinct())
+    return {guid for (guid,) in rows}
+
+
+class Harvester(HarvesterBase):
+    """Base of the portal's harvesters (one per source type)."""
+
+    source_type: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    config_keys: ClassVar[tuple[source_config.Key, ...]] = ()
+
+    # -- what a harvester provides ------------------------------------------
+    def read(self, run: SourceRun) -> list[Item]:
+        """The items of the source's documents; raise InputError/DocumentError."""
+        raise NotImplementedError
+
+    # -- IHarvester ---------------------------------------------------------
+    def info(self) -> dict[str, str]:
+        return {"name": self.source_type, "title": self.title,
+                "description": self.description, "form_config_interface": "Text"}
+
+    def validate_config(self, config: str | None) -> str | None:
+        source_config.parse(config, self.config_keys)
+        return config
+
+    def gather_stage(self, harvest_job: HarvestJob) -> list[str] | None:
+        source = harvest_job.source
+        try:
+            run = self._run(source)
+            found = self._previous_items(harvest_job, run)
+            if found is None:
+                found = self.read(run)
+            self._check(found, source)
+        except (InputError, DocumentError, source_config.ConfigError) as error:
+            self._save_gather_error(f"Quelle „{source.title}“ ({source.url}): {error}",
+                                    harvest_job)
+            return None
+        validators = json.dumps(run.validators, sort_keys=True)
+        ids = [_object(harvest_job, item.guid, item.to_json(), {VALIDATORS: validators})
+               for item in found]
+        gone = _published_guids(source.id) - {item.guid for item in found}
+        ids += [_object(harvest_job, guid, json.dumps(WITHDRAW)) for guid in sorted(gone)]
+        return ids
+
+    def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
+        source_id, guid = harvest_object.harvest_source_id, harvest_object.guid
+        data = json.loads(harvest_object.content or "{}")
+        package = publish.find_package(source_id, guid)
+        if data == WITHDRAW:
+            return "unchanged" if publish.is_withdrawn(package) else True
+        return "unchanged" if publish.is_current(package, Item.from_json(
+            harvest_object.content)) else True
+
+    def import_stage(self, harvest_object: HarvestObject) -> bool:
+        source = harvest_object.source
+        config = source_config.parse(source.config, self.config_keys)
+        guid = harvest_object.guid
+        package = publish.find_package(source.id, guid)
+        if json.loads(harvest_object.content or "{}") == WITHDRAW:
+            return self._withdraw(harvest_object, package, config["withdraw"])
+        item = Item.from_json(harvest_object.content)
+        old = publish.published_item(source.id, guid) if package is not None else None
+        changes = items.changes(old, item)
+        try:
+            publish.publish(item, self._target(source, config), harvest_object, changes,
+                            package)
+        except tk.ValidationError as error:
+            model.Session.rollback()
+            self._save_object_error(f"„{guid}“ wurde nicht veröffentlicht: "
+                                    f"{_message(error)}", harvest_object, "Import")
+            return False
+        HarvestObjectExtra(object=harvest_object, key=CHANGES,
+                           value=json.dumps(changes.as_dict(), ensure_ascii=False)).save()
+        log.info("Harvest %s: %s %s", source.title, guid, changes.summary_de())
+        return True
+
+    # -- helpers --------------------------------------------------------------
+    def _run(self, source: HarvestSource) -> SourceRun:
+        config = source_config.parse(source.config, self.config_keys)
+        urls = [source.url, *(d["url"] for d in config.get("documents") or [])]
+        return SourceRun(source_id=source.id, url=source.url, title=source.title,
+                         config=config, policy=documents.policy(urls, config))
+
+    def _previous_items(self, job: HarvestJob, run: SourceRun) -> list[Item] | None:
+        """The last error-free run's items when no declared document changed
+        since (conditional requests); None when something changed."""
+        previous_job = self.last_error_free_job(job)
+        objects = list(previous_job.objects) if previous_job is not None else []
+        stored = next((_extra(o, VALIDATORS) for o in objects if _extra(o, VALIDATORS)), None)
+        if not stored:
+            return None
+        known = json.loads(stored)
+        unchanged = True
+        for entry in run.declared():
+            url = entry["url"]
+            answer = documents.get(url, run.policy, known.get(url), expect_html=True)
+            run.cache[url] = answer
+            unchanged = unchanged and answer.not_modified
+        if not unchanged:
+            return None
+        run.validators = known
+        return [Item.from_json(o.content) for o in objects
+                if o.content and json.loads(o.content) != WITHDRAW]
+
+    def _check(self, found: Iterable[Item], source: HarvestSource) -> None:
+        seen: set[str] = set()
+        for item in found:
+            if item.guid in seen:
+                raise InputError(f"Der Datensatz „{item.guid}“ käme zweimal vor.")
+            if publish.name_taken(item.guid, source.id):
+                raise InputError(f"Der Name „{item.guid}“ gehört schon einem Datensatz, "
+                                 "der nicht aus dieser Quelle stammt.")
+            seen.add(item.guid)
+
+    def _target(self, source: HarvestSource, config: dict[str, Any]) -> publish.Target:
+        owner = model.Package.get(source.id).owner_org  # the source is a dataset too
+        return publish.Target(
+            source_id=source.id, source_title=source.title, source_url=source.url,
+            harvester=self.source_type, owner_org=owner,
+            dataset_type=config.get("dataset_type") or "dataset",
+            private=config["private"], defaults=dict(config["dataset"]))
+
+    def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
+        if package is not None and not publish.is_withdrawn(package):
+            publish.withdraw(package, mode, obj.harvest_job_id)
+            log.info("Harvest %s: %s zurückgezogen (%s)", obj.source.title, obj.guid, mode)
+        obj.package_id = package.id if package is not None else None
+        obj.current = False
+        obj.save()
+        return True
+
+
+def _message(error: tk.ValidationError) -> str:
+    parts = []
+    for field_name, messages in (error.error_dict or {}).items():
+        texts = messages if isinstance(messages, list) else [messages]
+        parts += [str(m) if field_name == "private" else f"{field_name}: {m}" for m in texts]
+    return " | ".join(parts) or str(error)

@@ -1,0 +1,269 @@
+"""Publishing harvested items as CKAN datasets, and withdrawing vanished ones.
+
+Owns: finding the dataset an item was published as, the "not modified"
+decision (the item's checksum against the dataset's provenance), writing the
+item's tables as CSV (and JSON) uploads through ``package_create`` /
+``package_update`` — and so through the publication gate in strict mode: a
+table that fails validation is refused and nothing changes —, the
+provenance stored on the dataset (source, URLs, fetched at, checksum,
+harvester version, change summary), the chart views of the tables, and
+withdrawing an item that vanished upstream (marked outdated, or deleted).
+
+Must not touch: fetching or parsing sources, or how files are validated.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckanext.harvest.model import HarvestObject
+from werkzeug.datastructures import FileStorage
+
+from .. import table_schemas
+from ..validation import service as validation
+from .items import Changes, Item, Table
+
+PROVENANCE = "harvest_provenance"
+OUTDATED = "outdated"
+CHART_VIEW = "vernetztestadt_chart"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a source publishes."""
+
+    source_id: str
+    source_title: str
+    source_url: str
+    harvester: str
+    owner_org: str
+    dataset_type: str
+    private: bool
+    defaults: dict[str, Any]
+
+
+def harvester_version() -> str:
+    return f"ckanext-vernetztestadt {version('ckanext-vernetztestadt')}"
+
+
+def site_context(**extra: Any) -> dict[str, Any]:
+    user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return {"user": user, "ignore_auth": True, **extra}
+
+
+# -- finding ------------------------------------------------------------------
+def current_object(source_id: str, guid: str) -> HarvestObject | None:
+    """The object whose import made the published version of ``guid``."""
+    return (model.Session.query(HarvestObject)
+            .filter(HarvestObject.harvest_source_id == source_id,
+                    HarvestObject.guid == guid, HarvestObject.current.is_(True))
+            .order_by(HarvestObject.import_finished.desc().nullslast()).first())
+
+
+def find_package(source_id: str, guid: str) -> model.Package | None:
+    """The dataset of ``guid``: via its current object, else by name (a run
+    killed between publishing and bookkeeping must not publish twice)."""
+    obj = current_object(source_id, guid)
+    if obj is not None and obj.package_id:
+        package = model.Package.get(obj.package_id)
+        if package is not None:
+            return package
+    package = model.Package.get(guid)
+    if package is not None and provenance_of(package).get("source_id") == source_id:
+        return package
+    return None
+
+
+def name_taken(guid: str, source_id: str) -> bool:
+    package = model.Package.get(guid)
+    return package is not None and provenance_of(package).get("source_id") != source_id
+
+
+def provenance_of(package: model.Package) -> dict[str, Any]:
+    try:
+        return json.loads(package.extras.get(PROVENANCE) or "{}")
+    except ValueError:
+        return {}
+
+
+def is_current(package: model.Package | None, item: Item) -> bool:
+    """Published exactly as ``item``, active and not marked outdated."""
+    if package is None or package.state != "active":
+        return False
+    provenance = provenance_of(package)
+    return provenance.get("checksum") == item.checksum() and provenance.get("status") != OUTDATED
+
+
+def is_withdrawn(package: model.Package | None) -> bool:
+    return (package is None or package.state == "deleted"
+            or provenance_of(package).get("status") == OUTDATED)
+
+
+def published_item(source_id: str, guid: str) -> Item | None:
+    """The item as last published (the content of the current object)."""
+    obj = current_object(source_id, guid)
+    if obj is None or not obj.content:
+        return None
+    data = json.loads(obj.content)
+    return Item.from_json(obj.content) if "tables" in data else None
+
+
+# -- files ------------------------------------------------------------------
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else f"{value:.1f}"
+    return str(value)
+
+
+def _fields(table: Table) -> list[str]:
+    return [f["name"] for f in table_schemas.bundled()[table.schema]["fields"]]
+
+
+def csv_bytes(table: Table) -> bytes:
+    """UTF-8, comma, decimal point: the schema's fields in its order."""
+    fields = _fields(table)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in table.rows:
+        writer.writerow([_cell(row.get(name)) for name in fields])
+    return out.getvalue().encode("utf-8")
+
+
+def json_bytes(table: Table) -> bytes:
+    """An array of objects, keys in the schema's order (what a table reader
+    takes as the header)."""
+    fields = _fields(table)
+    rows = [{name: row.get(name) for name in fields} for row in table.rows]
+    return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _file_name(resource: dict[str, Any]) -> str:
+    return (resource.get("url") or "").rsplit("/", 1)[-1]
+
+
+def _resources(item: Item, existing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The item's files as uploads; a file keeps its resource (and views)."""
+    ids = {_file_name(r): r["id"] for r in existing}
+    resources = []
+    for table in item.tables:
+        files = [(f"{table.key}.csv", "CSV", csv_bytes(table), table.name)]
+        if table.with_json:
+            files.append((f"{table.key}.json", "JSON", json_bytes(table),
+                          f"{table.name} (JSON)"))
+        for filename, fmt, data, name in files:
+            resource = {"name": name, "description": table.description, "format": fmt,
+                        "url": filename, "url_type": "upload",
+                        "upload": FileStorage(io.BytesIO(data), filename=filename)}
+            if fmt == "CSV":
+                resource.update(table_schema=table.schema, encoding="utf-8",
+                                csv_delimiter=",", csv_decimal_char=".")
+            if filename in ids:
+                resource["id"] = ids[filename]
+            resources.append(resource)
+    return resources
+
+
+# -- writing --------------------------------------------------------------------
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
+
+
+def provenance(item: Item, target: Target, changes: Changes, job_id: str) -> dict[str, Any]:
+    return {"source_id": target.source_id, "source_title": target.source_title,
+            "source_url": target.source_url, "documents": item.documents,
+            "guid": item.guid, "harvester": target.harvester,
+            "harvester_version": harvester_version(), "job_id": job_id,
+            "fetched_at": _now(), "checksum": item.checksum(), "status": "current",
+            "changes": changes.as_dict()}
+
+
+def _link(obj: HarvestObject, package_id: str) -> None:
+    """Make ``obj`` the current object of the dataset, in the transaction that
+    publishes it (committed by CKAN's action, rolled back with it)."""
+    (model.Session.query(HarvestObject)
+     .filter(HarvestObject.package_id == package_id, HarvestObject.id != obj.id)
+     .update({"current": False}, synchronize_session=False))
+    obj.package_id = package_id
+    obj.current = True
+    model.Session.add(obj)
+
+
+def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
+            package: model.Package | None) -> dict[str, Any]:
+    """Create or update the dataset of ``item`` in one transaction; raises
+    tk.ValidationError (the gate's German refusal) when a table fails
+    validation, and then nothing of it is kept."""
+    # one transaction: CKAN stores uploads only in package_update, so a new
+    # dataset is created uncommitted (not public, no files) and filled by the
+    # update, whose commit takes both; a refusal comes before that commit.
+    # (package_update itself cannot defer: CKAN 2.12 then drops its changes.)
+    context = site_context(**{validation.STRICT: True})
+    data = {**target.defaults, **item.dataset, "name": item.guid, "type": target.dataset_type,
+            "owner_org": target.owner_org, "private": target.private,
+            PROVENANCE: json.dumps(provenance(item, target, changes, obj.harvest_job_id),
+                                   ensure_ascii=False)}
+    if package is None:
+        package_id = str(uuid.uuid4())
+        _link(obj, package_id)
+        # the dataset row comes later in this transaction
+        model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey "
+                                      "DEFERRED"))
+        model.Session.flush()
+        tk.get_action("package_create")({**context, "defer_commit": True},
+                                        {**data, "id": package_id, "private": True})
+        existing: list[dict[str, Any]] = []
+    else:
+        package_id = package.id
+        existing = tk.get_action("package_show")(site_context(), {"id": package_id})[
+            "resources"]
+        _link(obj, package_id)
+    data.update(id=package_id, state="active", resources=_resources(item, existing))
+    tk.get_action("package_update")(dict(context), data)
+    result = tk.get_action("package_show")(site_context(), {"id": package_id})
+    ensure_charts(item, result)
+    return result
+
+
+def ensure_charts(item: Item, dataset: dict[str, Any]) -> None:
+    """A chart view for every table that declares one (created once)."""
+    by_file = {_file_name(r): r for r in dataset.get("resources", [])}
+    for table in item.tables:
+        resource = by_file.get(f"{table.key}.csv")
+        if not table.chart or resource is None:
+            continue
+        views = tk.get_action("resource_view_list")(site_context(), {"id": resource["id"]})
+        config = {"title": table.chart.get("title") or table.name,
+                  "chart": json.dumps(table.chart, ensure_ascii=False, sort_keys=True)}
+        mine = [v for v in views if v["view_type"] == CHART_VIEW]
+        if not mine:
+            tk.get_action("resource_view_create")(site_context(), {
+                "resource_id": resource["id"], "view_type": CHART_VIEW, **config})
+        elif mine[0].get("chart") != config["chart"]:
+            tk.get_action("resource_view_update")(site_context(), {**mine[0], **config})
+
+
+def withdraw(package: model.Package, mode: str, job_id: str) -> None:
+    """Mark ``package`` outdated (files stay) or delete it."""
+    context = site_context(**{validation.SKIP_GATE: True})  # no file changes
+    if mode == "delete":
+        tk.get_action("package_delete")(context, {"id": package.id})
+        (model.Session.query(HarvestObject).filter(HarvestObject.package_id == package.id)
+         .update({"current": False}, synchronize_session=False))
+        model.Session.commit()
+        return
+    stamp = {**provenance_of(package), "status": OUTDATED, "withdrawn_at": _now(),
+             "job_id": job_id}
+    tk.get_action("package_patch")(context, {
+        "id": package.id, PROVENANCE: json.dumps(stamp, ensure_ascii=False)})

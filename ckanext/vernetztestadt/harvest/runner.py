@@ -1,0 +1,120 @@
+"""Running harvests from the command line and keeping sources in sync.
+
+Owns: ``sync`` (the YAML source definitions → ckanext-harvest sources,
+created or updated only where something differs, so running it again changes
+nothing) and ``run`` (one job of one source in this process, stage by stage
+as the queue consumers would run it, reporting progress per object, then
+closed with ``harvest_jobs_run`` like every job).
+
+Must not touch: what the stages do (``framework``) or terminal output (``cli``).
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.harvest import queue
+from ckanext.harvest.model import HarvestJob, HarvestObject
+
+from .publish import site_context
+from .sources import SourceDefinition
+
+#: the fields of a source that ``sync`` compares
+_COMPARED = ("title", "url", "source_type", "frequency", "notes", "owner_org")
+
+
+class RunError(Exception):
+    """A source that cannot be run now (German message)."""
+
+
+def _existing(name: str) -> dict[str, Any] | None:
+    try:
+        # not from the index: ckanext-harvest re-indexes a source after each
+        # job with its unconverted extras as the "validated" dict
+        return tk.get_action("harvest_source_show")(site_context(use_cache=False),
+                                                    {"id": name})
+    except tk.ObjectNotFound:
+        return None
+
+
+def _differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    if any((current.get(k) or "") != (wanted.get(k) or "") for k in _COMPARED):
+        return True
+    return json.loads(current.get("config") or "{}") != json.loads(wanted["config"])
+
+
+def sync(definitions: Iterable[SourceDefinition]) -> list[tuple[str, str]]:
+    """Create or update each source; returns (name, what happened)."""
+    done = []
+    for definition in definitions:
+        org = model.Group.get(definition.organization)
+        if org is None or not org.is_organization:
+            raise RunError(f"{definition.file}: Die Organisation „{definition.organization}“ "
+                           "gibt es nicht.")
+        wanted = definition.action_data(org.id)
+        current = _existing(definition.name)
+        if current is None:
+            tk.get_action("harvest_source_create")(site_context(), wanted)
+            done.append((definition.name, "angelegt / created"))
+        elif _differs(current, wanted):
+            tk.get_action("harvest_source_update")(site_context(),
+                                                   {**wanted, "id": current["id"]})
+            done.append((definition.name, "aktualisiert / updated"))
+        else:
+            done.append((definition.name, "unverändert / unchanged"))
+    return done
+
+
+@dataclass
+class RunResult:
+    source: str
+    job_id: str
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+def _start_job(source: dict[str, Any]) -> HarvestJob:
+    try:
+        job = tk.get_action("harvest_job_create")(
+            site_context(), {"source_id": source["id"], "run": False})
+    except tk.ValidationError as error:
+        raise RunError(f"{source['name']}: Es gibt schon einen offenen Job "
+                       f"({error.error_dict}). Abbrechen mit `ckan harvester job-abort "
+                       f"{source['name']}`.") from None
+    harvest_job = HarvestJob.get(job["id"])
+    harvest_job.status = "Running"
+    harvest_job.save()
+    return harvest_job
+
+
+def run(name: str, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Harvest source ``name`` now; ``progress(done, total)`` after each object."""
+    source = _existing(name)
+    if source is None:
+        raise RunError(f"Die Harvest-Quelle „{name}“ gibt es nicht.")
+    harvester = queue.get_harvester(source["source_type"])
+    if harvester is None:
+        raise RunError(f"{name}: Kein Harvester für den Typ „{source['source_type']}“ "
+                       "(Plugin in ckan.plugins?).")
+    job = _start_job(source)
+    result = RunResult(source=name, job_id=job.id)
+    object_ids = queue.gather_stage(harvester, job) or []
+    for done, object_id in enumerate(object_ids, 1):
+        obj = HarvestObject.get(object_id)
+        queue.fetch_and_import_stages(harvester, obj)
+        result.counts[obj.report_status or "errored"] += 1
+        result.errors += [f"{obj.guid}: {e.message}" for e in obj.errors]
+        if progress:
+            progress(done, len(object_ids))
+    result.errors += [e.message for e in HarvestJob.get(job.id).gather_errors]
+    tk.get_action("harvest_jobs_run")(site_context(), {"source_id": source["id"]})
+    return result
