@@ -18,11 +18,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def city(clean_db, clean_index):
     """The organization harvested datasets belong to."""
     return helpers.call_action("organization_create", context={"ignore_auth": True,
-                                                               "user": _site_user()},
+                                                               "user": site_user()},
                                name="stadt-gelsenkirchen", title="Stadt Gelsenkirchen")
 
 
-def _site_user() -> str:
+def site_user() -> str:
     return helpers.call_action("get_site_user", context={"ignore_auth": True})["name"]
 
 
@@ -32,7 +32,7 @@ def make_source(city):
     def make(name: str, url: str, config: dict, source_type: str = "vernetztestadt_ranking",
              ) -> dict:
         return helpers.call_action(
-            "harvest_source_create", context={"ignore_auth": True, "user": _site_user()},
+            "harvest_source_create", context={"ignore_auth": True, "user": site_user()},
             name=name, title=name.replace("-", " ").title(), url=url,
             source_type=source_type, owner_org=city["id"], frequency="MANUAL",
             config=json.dumps({"dataset_type": "smart_city_ranking", **config}))

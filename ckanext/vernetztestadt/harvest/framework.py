@@ -178,7 +178,11 @@ class Harvester(HarvesterBase):
         """The last error-free run's items when no declared document changed
         since (conditional requests); None when something changed."""
         previous_job = self.last_error_free_job(job)
-        objects = list(previous_job.objects) if previous_job is not None else []
+        if previous_job is None:
+            return None
+        # queried anew: last_error_free_job leaves ``objects`` filtered
+        objects = (model.Session.query(HarvestObject)
+                   .filter(HarvestObject.harvest_job_id == previous_job.id).all())
         stored = next((_extra(o, VALIDATORS) for o in objects if _extra(o, VALIDATORS)), None)
         if not stored:
             return None
