@@ -125,8 +125,8 @@ class Harvester(HarvesterBase):
                 found = self.read(run)
             self._check(found, source)
         except (InputError, DocumentError, source_config.ConfigError) as error:
-            self._save_gather_error(f"Quelle „{source.title}“ ({source.url}): {error}",
-                                    harvest_job)
+            self._save_gather_error(_printable(f"Quelle „{source.title}“ ({source.url}): "
+                                               f"{error}"), harvest_job)
             return None
         validators = json.dumps(run.validators, sort_keys=True)
         ids = [_object(harvest_job, item.guid, item.to_json(), {VALIDATORS: validators})
@@ -159,8 +159,8 @@ class Harvester(HarvesterBase):
                             package)
         except tk.ValidationError as error:
             model.Session.rollback()
-            self._save_object_error(f"„{guid}“ wurde nicht veröffentlicht: "
-                                    f"{_message(error)}", harvest_object, "Import")
+            self._save_object_error(_printable(f"„{guid}“ wurde nicht veröffentlicht: "
+                                               f"{_message(error)}"), harvest_object, "Import")
             return False
         HarvestObjectExtra(object=harvest_object, key=CHANGES,
                            value=json.dumps(changes.as_dict(), ensure_ascii=False)).save()
@@ -233,3 +233,9 @@ def _message(error: tk.ValidationError) -> str:
         texts = messages if isinstance(messages, list) else [messages]
         parts += [str(m) if field_name == "private" else f"{field_name}: {m}" for m in texts]
     return " | ".join(parts) or str(error)
+
+
+def _printable(message: str) -> str:
+    """Messages quote documents; NUL and other control characters (e.g.
+    UTF-16 read as text) cannot be stored and would hide the reason."""
+    return "".join(c if c.isprintable() or c in "\n\t" else "�" for c in message)

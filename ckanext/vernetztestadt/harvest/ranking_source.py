@@ -118,8 +118,9 @@ class RankingHarvester(Harvester):
     def _bitkom_pages(self, run: SourceRun, url: str, first: bytes, edition: int | None,
                       source: str) -> list[dict[str, Any]]:
         if edition is None:
-            raise InputError(f"{url}: Für Bitkom-Webseiten braucht das Dokument eine "
-                             "„edition“ (Jahr).")
+            raise InputError(f"{url}: Der Server lieferte eine HTML-Seite. Als Bitkom-"
+                             "Webseite gelesen braucht das Dokument eine „edition“ (Jahr); "
+                             "sonst wird eine Tabelle (CSV oder XLSX) erwartet.")
         config = run.config
         areas = config.get("areas") or [*BITKOM_AREAS[:-1], "Gesellschaft und Bildung"
                                          if edition >= 2024 else "Gesellschaft"]
