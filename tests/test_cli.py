@@ -89,3 +89,9 @@ def test_init_portal_demo_is_idempotent(cli) -> None:
     example = helpers.call_action("package_show", id="wlan-hotspots-beispiel")
     assert example["private"] is False and example["validation_status"] == "success"
     assert example["resources"][0]["url_type"] == "upload"
+    # the shipped harvest sources, harvested offline from their snapshots
+    assert "bitkom-smart-city-index: 5 added" in first.output
+    assert "bitkom-smart-city-index: 5 not modified" in second.output
+    series = helpers.call_action("package_show",
+                                 id="bitkom-smart-city-index-gelsenkirchen-zeitreihe")
+    assert series["validation_status"] == "success" and series["ags"] == "05513000"
