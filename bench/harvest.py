@@ -62,7 +62,7 @@ class Served:
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if Served.honour_validators and self.headers.get("If-None-Match") == Served.etag():
             self.send_response(304)
             self.end_headers()

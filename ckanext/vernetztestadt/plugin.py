@@ -10,6 +10,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
+
 from ckanext.harvest.interfaces import IHarvester
 
 from . import charts, cli, helpers, indexing, resources, validators

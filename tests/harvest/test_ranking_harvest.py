@@ -12,7 +12,6 @@ import io
 import json
 
 import openpyxl
-import pytest
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
 from conftest import fixture, site_user
@@ -162,7 +161,8 @@ class TestIncremental:
         result = harvest("haselhorst")
         assert result.counts == {"updated": 1, "not modified": 2}
         after = {n: show(n)["metadata_modified"] for n in before}
-        assert [n for n in before if after[n] != before[n]] == ["haselhorst-smart-city-ranking-2021"]
+        written = [n for n in before if after[n] != before[n]]
+        assert written == ["haselhorst-smart-city-ranking-2021"]
         provenance = show("haselhorst-smart-city-ranking-2021")["harvest_provenance"]
         assert provenance["changes"]["rows_changed"] == 1
         assert provenance["changes"]["summary"] == "0 Zeilen hinzugefügt, 0 entfernt, 1 geändert."

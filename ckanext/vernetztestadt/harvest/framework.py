@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra, HarvestSource
 

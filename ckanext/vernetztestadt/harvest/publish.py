@@ -26,8 +26,9 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
-from ckanext.harvest.model import HarvestObject
 from werkzeug.datastructures import FileStorage
+
+from ckanext.harvest.model import HarvestObject
 
 from .. import table_schemas
 from ..validation import service as validation

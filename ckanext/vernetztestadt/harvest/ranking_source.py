@@ -169,7 +169,7 @@ class RankingHarvester(Harvester):
         dataset = {
             "title": f"{city} im {name} (Zeitreihe)", "ags": ags, "ranking": field_value,
             "notes": f"Platz und Punkte von {city} (AGS {ags}) im {name} je Bereich, "
-                     f"Ausgaben {editions[0]}–{editions[-1]}. Die Methodik ändert sich "
+                     f"Ausgaben {editions[0]} bis {editions[-1]}. Die Methodik ändert sich "
                      "zwischen den Ausgaben (siehe die Datensätze der einzelnen Ausgaben); "
                      "Plätze verschiedener Jahre sind daher nur eingeschränkt vergleichbar."}
         table = Table(key="zeitreihe", name=f"{city}: {name} je Ausgabe", schema="ranking",

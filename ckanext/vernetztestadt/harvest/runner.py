@@ -18,6 +18,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
