@@ -5,7 +5,11 @@ structured fields into searchable index fields: multi-valued fields (themes,
 technologies) as lists, so each value is a facet value of its own and
 ``fq=theme:"…"`` works; and the spatial coverage as ckanext-spatial's
 ``spatial`` field, so that the map search (``ext_bbox``) finds the dataset;
-and the dataset's validation status, for its facet.
+and the dataset's validation status, for its facet. Harvest sources are
+indexed without a "validated" dict: ckanext-harvest re-indexes a source
+after each job with its unconverted extras in that place, so package_show
+(and harvest_source_show) would lose ``source_type`` and ``config``; without
+it package_show converts the stored dict through the source schema.
 
 Must not touch: the database or the search backend; it only edits the dict
 CKAN is about to index.
@@ -48,4 +52,6 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     geometry = _coverage_geometry(dataset)
     if geometry and not pkg_dict.get("extras_spatial"):
         pkg_dict["spatial"] = pkg_dict["extras_spatial"] = geometry
+    if pkg_dict.get("type") == "harvest":
+        pkg_dict.pop("validated_data_dict", None)
     return pkg_dict

@@ -147,6 +147,17 @@ def test_a_job_killed_midway_leaves_no_duplicates(city, cli, harvest):
     assert len(names) == len(set(names)) == 3
 
 
+def test_a_source_keeps_its_type_and_config_after_a_job(city, cli):
+    """ckanext-harvest re-indexes a source after each job; showing it (from
+    the index, as the /harvest pages and the API do) still gives its fields."""
+    invoke(cli, "vernetztestadt", "sources", "sync")
+    invoke(cli, "vernetztestadt", "harvest", HASELHORST)
+    shown = helpers.call_action("harvest_source_show", id=HASELHORST)
+    assert shown["source_type"] == "vernetztestadt_ranking"
+    assert json.loads(shown["config"])["ranking"] == "haselhorst"
+    assert shown["status"]["last_job"]["status"] == "Finished"
+
+
 def test_the_harvest_pages_list_sources_and_finished_jobs(city, cli, app):
     invoke(cli, "vernetztestadt", "sources", "sync")
     invoke(cli, "vernetztestadt", "harvest", "--all")
