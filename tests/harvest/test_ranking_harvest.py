@@ -166,6 +166,10 @@ class TestIncremental:
         provenance = show("haselhorst-smart-city-ranking-2021")["harvest_provenance"]
         assert provenance["changes"]["rows_changed"] == 1
         assert provenance["changes"]["summary"] == "0 Zeilen hinzugefügt, 0 entfernt, 1 geändert."
+        job_log = [entry["content"] for entry in helpers.call_action(
+            "harvest_log_list", context={"user": site_user()}, level="info")]
+        assert any("haselhorst-smart-city-ranking-2021: 0 Zeilen hinzugefügt, 0 entfernt, "
+                   "1 geändert." in line for line in job_log)
         activities = helpers.call_action("package_activity_list",
                                          id="haselhorst-smart-city-ranking-2021")
         assert activities[0]["activity_type"] == "changed package"

@@ -38,7 +38,18 @@ from . import documents, items, publish
 from .documents import Document, DocumentError
 from .items import Item
 
-log = logging.getLogger(__name__)
+JOB_LOG = "ckanext.harvest.harvesters.vernetztestadt"
+
+
+def job_log() -> logging.Logger:
+    """The job log: under ckanext-harvest's logger, so that with
+    ``ckan.harvest.log_scope`` its database handler keeps the change
+    summaries (``harvest_log_list``) beside the jobs. It is a record of the
+    jobs, not debug output: a logging file config loaded after this module
+    (``disable_existing_loggers``) must not silence it."""
+    logger = logging.getLogger(JOB_LOG)
+    logger.disabled = False
+    return logger
 
 WITHDRAW = {"withdraw": True}
 VALIDATORS = "vts_validators"
@@ -165,7 +176,8 @@ class Harvester(HarvesterBase):
             return False
         HarvestObjectExtra(object=harvest_object, key=CHANGES,
                            value=json.dumps(changes.as_dict(), ensure_ascii=False)).save()
-        log.info("Harvest %s: %s %s", source.title, guid, changes.summary_de())
+        job_log().info("Quelle „%s“, Job %s: %s: %s", source.title,
+                       harvest_object.harvest_job_id, guid, changes.summary_de())
         return True
 
     # -- helpers --------------------------------------------------------------
@@ -221,7 +233,8 @@ class Harvester(HarvesterBase):
     def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
         if package is not None and not publish.is_withdrawn(package):
             publish.withdraw(package, mode, obj.harvest_job_id)
-            log.info("Harvest %s: %s zurückgezogen (%s)", obj.source.title, obj.guid, mode)
+            job_log().info("Quelle „%s“, Job %s: %s zurückgezogen (%s)", obj.source.title,
+                           obj.harvest_job_id, obj.guid, mode)
         obj.package_id = package.id if package is not None else None
         obj.current = False
         obj.save()
