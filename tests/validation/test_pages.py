@@ -120,3 +120,23 @@ def test_the_status_is_never_stored_as_an_extra(portal):
                         id="gut", notes="Neu")
     assert "validation_status" not in model.Package.get("gut").extras
     assert helpers.call_action("package_show", id="gut")["validation_status"] == "success"
+
+
+@pytest.mark.ckan_config("ckanext.vernetztestadt.validation.sync_max_bytes", "300")
+def test_a_validation_still_to_run_shows_its_badge(app, httpserver):
+    """A file too large for the request waits, the dataset private, for its
+    background job; the pages say so ("Prüfung geplant")."""
+    editor = factories.Sysadmin()
+    org = factories.Organization()
+    httpserver.expect_request("/gross.csv").respond_with_data(german_csv.valid(50))
+    dataset = helpers.call_action(
+        "package_create", context={"user": editor["name"]}, name="gross", notes="WLAN",
+        owner_org=org["id"], private=False,
+        resources=[{"format": "CSV", "name": "Standorte", "table_schema": "hotspots",
+                    "url": httpserver.url_for("/gross.csv")}])
+    assert dataset["private"] is True
+    soup = page(app, "/dataset/gross", editor)
+    assert badges(soup) == ["created"]
+    assert "Prüfung geplant" in soup.select_one(".vts-validation-badge").get_text()
+    resource_page = page(app, f"/dataset/gross/resource/{dataset['resources'][0]['id']}", editor)
+    assert badges(resource_page) == ["created"]
