@@ -188,6 +188,29 @@ class TestLargeFilesInTheBackground:
         result = cli.invoke(ckan, ["jobs", "worker", "--burst"])
         assert result.exit_code == 0, result.output
 
+    @pytest.mark.ckan_config("ckanext.vernetztestadt.validation.max_seconds", "1")
+    def test_a_job_over_its_time_limit_ends_in_error(self, steward, httpserver, cli):
+        """The server answers the gate's size check at once and the job's
+        download only after the time limit: RQ stops the job, the report
+        says "error" (never stays "running") and the dataset stays private."""
+        calls = []
+
+        def answer(request):
+            calls.append(request.path)
+            if len(calls) > 1:
+                time.sleep(3)
+            return Response(german_csv.valid(40), content_type="text/csv")
+        httpserver.expect_request("/langsam.csv").respond_with_handler(answer)
+        dataset = create(steward, httpserver.url_for("/langsam.csv"))
+        resource_id = dataset["resources"][0]["id"]
+        assert dataset["private"] is True
+
+        self.work(cli)
+        report = helpers.call_action("resource_validation_show", resource_id=resource_id)
+        assert report["status"] == "error"
+        assert report["error"]["message"] == "Die Prüfung hat das Zeitlimit überschritten."
+        assert helpers.call_action("package_show", id=dataset["id"])["private"] is True
+
     def test_published_once_valid(self, steward, httpserver, cli):
         dataset = create(steward, serve(httpserver, "/gross.csv", german_csv.valid(40)))
         resource_id = dataset["resources"][0]["id"]
