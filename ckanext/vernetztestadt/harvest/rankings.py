@@ -36,11 +36,8 @@ an error, because a silently dropped trend would hide a changed page layout.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -49,10 +46,9 @@ from typing import Any, TypeVar
 
 import lxml.html
 from lxml import etree
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .. import resources
+from . import grids
 
 __all__ = ["BITKOM", "HASELHORST", "BitkomPage", "BitkomRow", "RankingFormatError",
            "bitkom_rows", "parse_bitkom_page", "parse_table"]
@@ -62,11 +58,9 @@ HASELHORST = "Haselhorst Smart City Ranking"
 #: The area of a table without an area column.
 OVERALL = "Gesamt"
 
-#: A table cell as CSV or openpyxl gives it.
-Cell = str | int | float | None
+Cell = grids.Cell
 T = TypeVar("T")
 
-_DELIMITERS = (";", ",", "\t")  # on a tie the first wins: ';' is the German convention
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _DIGITS = re.compile(r"[0-9]+")
 _MINUS, _EN_DASH, _EM_DASH = "\u2212", "\u2013", "\u2014"
@@ -437,7 +431,7 @@ def _area_entries(label: str, documents: Sequence[bytes | str]) -> list[BitkomRo
 
 
 def _html_document(html: bytes | str) -> lxml.html.HtmlElement:
-    text = _decode(html) if isinstance(html, bytes) else html
+    text = grids.decode(html) if isinstance(html, bytes) else html
     if not text.strip():
         raise RankingFormatError("Die Seite ist leer.")
     try:
@@ -552,50 +546,14 @@ def parse_table(data: bytes, filename: str, ranking: str, edition: int | None,
 def _read_grid(data: bytes, filename: str) -> list[list[Cell]]:
     suffix = PurePath(filename).suffix.casefold()
     if suffix in (".csv", ".txt"):
-        return _csv_grid(data)
+        return grids.csv_grid(data)
     if suffix == ".xlsx":
-        return _xlsx_grid(data)
+        try:
+            return grids.xlsx_grid(data)
+        except grids.GridError as error:
+            raise RankingFormatError(str(error)) from error
     raise RankingFormatError(
         f"Das Dateiformat von „{filename}“ wird nicht unterstützt (CSV oder XLSX).")
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, else Windows-1252 as German offices write."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _csv_grid(data: bytes) -> list[list[Cell]]:
-    text = _decode(data)
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(_DELIMITERS, key=header.count)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-
-
-def _xlsx_grid(data: bytes) -> list[list[Cell]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise RankingFormatError("Die XLSX-Datei lässt sich nicht lesen.") from error
-    try:
-        sheet = workbook.worksheets[0]
-        # read-only mode trusts the stored sheet size, which some exporters get wrong
-        sheet.reset_dimensions()
-        return [[_xlsx_value(cell) for cell in row] for row in sheet.iter_rows()]
-    finally:
-        workbook.close()
-
-
-def _xlsx_value(cell: Any) -> Cell:
-    value = cell.value
-    if isinstance(value, bool) or not isinstance(value, int | float | str | None):
-        return str(value)  # dates, booleans: only ever wrong here, shown as written
-    if isinstance(value, int | float) and "%" in (getattr(cell, "number_format", "") or ""):
-        # a cell showing 42,8 % holds 0.428; the steward means what it shows
-        return round(value * 100, 10)
-    return value
 
 
 def _table_records(grid: list[list[Cell]]) -> tuple[_Layout, list[tuple[int, list[Cell]]]]:

@@ -1,0 +1,77 @@
+"""Reading tables stewards and offices publish: CSV and XLSX as grids of cells.
+
+Owns: decoding text as German offices write it (UTF-8 with or without BOM,
+else Windows-1252), choosing a CSV delimiter from the header line, and
+reading XLSX sheets with openpyxl (values as shown: a cell showing 42,8 %
+gives 42.8). Unreadable files raise ``GridError`` with a German message.
+
+Must not touch: what the columns mean (the parsers of each source type).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+#: A table cell as CSV or openpyxl gives it.
+Cell = str | int | float | None
+DELIMITERS = (";", ",", "\t")  # on a tie the first wins: ';' is the German convention
+
+
+class GridError(ValueError):
+    """The file cannot be read as a table (German message)."""
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, else Windows-1252 as German offices write."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def csv_grid(data: bytes) -> list[list[Cell]]:
+    text = decode(data)
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(DELIMITERS, key=header.count)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def xlsx_sheets(data: bytes) -> dict[str, list[list[Cell]]]:
+    """Every sheet of a workbook, by name, in workbook order."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise GridError("Die XLSX-Datei lässt sich nicht lesen.") from error
+    try:
+        sheets = {}
+        for sheet in workbook.worksheets:
+            # read-only mode trusts the stored sheet size, which some exporters get wrong
+            sheet.reset_dimensions()
+            sheets[sheet.title] = [[_xlsx_value(cell) for cell in row]
+                                   for row in sheet.iter_rows()]
+        return sheets
+    finally:
+        workbook.close()
+
+
+def xlsx_grid(data: bytes) -> list[list[Cell]]:
+    """The first sheet."""
+    sheets = xlsx_sheets(data)
+    if not sheets:
+        raise GridError("Die XLSX-Datei enthält kein Tabellenblatt.")
+    return next(iter(sheets.values()))
+
+
+def _xlsx_value(cell: Any) -> Cell:
+    value = cell.value
+    if isinstance(value, bool) or not isinstance(value, int | float | str | None):
+        return str(value)  # dates, booleans: only ever wrong here, shown as written
+    if isinstance(value, int | float) and "%" in (getattr(cell, "number_format", "") or ""):
+        # a cell showing 42,8 % holds 0.428; the steward means what it shows
+        return round(value * 100, 10)
+    return value
