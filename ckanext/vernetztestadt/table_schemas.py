@@ -32,6 +32,12 @@ def bundled() -> dict[str, dict[str, Any]]:
             for f in resources.table_schema_files()}
 
 
+def constraints(schema: str, field: str) -> dict[str, Any]:
+    """The constraints of ``field`` in the bundled schema ``schema``."""
+    found = next(f for f in bundled()[schema]["fields"] if f["name"] == field)
+    return found.get("constraints", {})
+
+
 def _descriptor_errors(descriptor: Any) -> list[str]:
     from frictionless import Schema
 

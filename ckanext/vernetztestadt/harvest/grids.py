@@ -3,7 +3,8 @@
 Owns: decoding text as German offices write it (UTF-8 with or without BOM,
 else Windows-1252), choosing a CSV delimiter from the header line, and
 reading XLSX sheets with openpyxl (values as shown: a cell showing 42,8 %
-gives 42.8). Unreadable files raise ``GridError`` with a German message.
+gives 42.8), and reading a cell as text or as a German or English number.
+Unreadable files raise ``GridError`` with a German message.
 
 Must not touch: what the columns mean (the parsers of each source type).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -20,10 +22,20 @@ from openpyxl.utils.exceptions import InvalidFileException
 #: A table cell as CSV or openpyxl gives it.
 Cell = str | int | float | None
 DELIMITERS = (";", ",", "\t")  # on a tie the first wins: ';' is the German convention
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
-class GridError(ValueError):
-    """The file cannot be read as a table (German message)."""
+class FormatError(ValueError):
+    """A document that is not what its parser reads; ``message_de`` says
+    why in German (the harvest job shows it). Each parser has a subclass."""
+
+    def __init__(self, message_de: str) -> None:
+        super().__init__(message_de)
+        self.message_de = message_de
+
+
+class GridError(FormatError):
+    """The file cannot be read as a table."""
 
 
 def decode(data: bytes) -> str:
@@ -75,3 +87,31 @@ def _xlsx_value(cell: Any) -> Cell:
         # a cell showing 42,8 % holds 0.428; the steward means what it shows
         return round(value * 100, 10)
     return value
+
+
+# -- cells ------------------------------------------------------------------------
+def cell_text(value: Cell) -> str:
+    """A cell as text, whitespace collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # openpyxl gives 17.0 for a cell showing 17
+    return " ".join(str(value).split())
+
+
+def german(value: float) -> str:
+    """A number as German messages write it (72,7)."""
+    return f"{value:g}".replace(".", ",")
+
+
+def number(value: Cell) -> float | None:
+    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5`` as a float; None if not a number."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = "".join(cell_text(value).split()).removesuffix("%")
+    # the last of "," and "." is the decimal mark, the other one groups thousands
+    if text.rfind(",") > text.rfind("."):
+        text = text.replace(".", "").replace(",", ".")
+    else:
+        text = text.replace(",", "")
+    return float(text) if _NUMBER.fullmatch(text) else None

@@ -36,7 +36,6 @@ an error, because a silently dropped trend would hide a changed page layout.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from typing import Any, TypeVar
 import lxml.html
 from lxml import etree
 
-from .. import resources
+from .. import table_schemas
 from . import grids
 
 __all__ = ["BITKOM", "HASELHORST", "BitkomPage", "BitkomRow", "RankingFormatError",
@@ -61,7 +60,6 @@ OVERALL = "Gesamt"
 Cell = grids.Cell
 T = TypeVar("T")
 
-_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _DIGITS = re.compile(r"[0-9]+")
 _MINUS, _EN_DASH, _EM_DASH = "\u2212", "\u2013", "\u2014"
 _RANK_CHANGE = re.compile(rf"(±|[+\-{_MINUS}])?([0-9]+)")
@@ -82,12 +80,8 @@ _TREND_WORDS = {"steigend": "up", "gestiegen": "up", "aufsteiger": "up", "up": "
 _TREND_ATTRIBUTES = ("title", "alt", "aria-label", "data-trend")
 
 
-class RankingFormatError(ValueError):
+class RankingFormatError(grids.FormatError):
     """The document is not the expected ranking table (German message)."""
-
-    def __init__(self, message_de: str) -> None:
-        super().__init__(message_de)
-        self.message_de = message_de
 
 
 @dataclass(frozen=True)
@@ -159,15 +153,8 @@ class _HtmlTable:
 # --- the Table Schema -------------------------------------------------------
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    file = resources.table_schemas_dir().joinpath("ranking.json")
-    return json.loads(file.read_text(encoding="utf-8"))
-
-
 def _constraints(name: str) -> dict[str, Any]:
-    field = next(f for f in _schema()["fields"] if f["name"] == name)
-    return field.get("constraints", {})
+    return table_schemas.constraints("ranking", name)
 
 
 @cache
@@ -199,7 +186,7 @@ def _check_range(value: float, field: str, label: str, where: str) -> None:
     if (low is not None and value < low) or (high is not None and value > high):
         allowed = f"{low} bis {high}" if high is not None else f"mindestens {low}"
         raise RankingFormatError(
-            f"{where}: {label} {_german(value)} ist nicht erlaubt ({allowed}).")
+            f"{where}: {label} {grids.german(value)} ist nicht erlaubt ({allowed}).")
 
 
 def _ranking_row(*, ranking: str, edition: int, city: str, area: str, rank: int,
@@ -231,34 +218,9 @@ def _normal(text: str) -> str:
     return " ".join(re.split(r"[\s_\-]+", text.casefold().replace("&", " und "))).strip()
 
 
-def _text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # openpyxl gives 17.0 for a cell showing 17
-    return " ".join(str(value).split())
-
-
-def _german(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
-def _number(value: Cell) -> float | None:
-    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5`` as a float; None if not a number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    text = "".join(_text(value).split()).removesuffix("%")
-    # the last of "," and "." is the decimal mark, the other one groups thousands
-    if text.rfind(",") > text.rfind("."):
-        text = text.replace(".", "").replace(",", ".")
-    else:
-        text = text.replace(",", "")
-    return float(text) if _NUMBER.fullmatch(text) else None
-
-
 def _integer(value: Cell, label: str, where: str) -> int | None:
     """A whole number (also the German ordinal ``17.``); None for an empty cell."""
-    text = _text(value)
+    text = grids.cell_text(value)
     if not text:
         return None
     if not _DIGITS.fullmatch(text.removesuffix(".")):
@@ -287,10 +249,10 @@ def _cities_ranked(value: Cell, label: str, where: str) -> int | None:
 
 def _score(value: Cell, label: str, where: str) -> float | None:
     """Index or percentage; empty where the ranking did not publish one."""
-    text = _text(value)
+    text = grids.cell_text(value)
     if not text:
         return None
-    score = _number(value)
+    score = grids.number(value)
     if score is None:
         raise RankingFormatError(f"{where}: {label} „{text}“ ist keine Zahl.")
     _check_range(score, "score", label, where)
@@ -298,11 +260,11 @@ def _score(value: Cell, label: str, where: str) -> float | None:
 
 
 def _city(value: Cell, where: str) -> str:
-    return _present(_text(value), "Stadt", where)
+    return _present(grids.cell_text(value), "Stadt", where)
 
 
 def _ags(value: Cell, where: str) -> str | None:
-    text = _text(value)
+    text = grids.cell_text(value)
     if not text:
         return None
     # Excel drops the leading zero of Länder 01-09; seven digits are unambiguous
@@ -559,11 +521,11 @@ def _read_grid(data: bytes, filename: str) -> list[list[Cell]]:
 def _table_records(grid: list[list[Cell]]) -> tuple[_Layout, list[tuple[int, list[Cell]]]]:
     """The layout from the first non-empty row, and the numbered rows after it."""
     records = [(number, row) for number, row in enumerate(grid, 1)
-               if any(_text(cell) for cell in row)]
+               if any(grids.cell_text(cell) for cell in row)]
     if not records:
         raise RankingFormatError("Die Datei ist leer.")
     (_, header), *rows = records
-    layout = _layout([_text(cell) for cell in header], _TABLE_COLUMNS)
+    layout = _layout([grids.cell_text(cell) for cell in header], _TABLE_COLUMNS)
     if not rows:
         raise RankingFormatError("Die Tabelle enthält keine Zeilen.")
     return layout, rows
@@ -574,7 +536,7 @@ def _table_row(cells: list[Cell], layout: _Layout, where: str, *, ranking: str,
     def value(key: str) -> Cell:
         return layout.cell(cells, key)
 
-    area = _text(value("area"))
+    area = grids.cell_text(value("area"))
     return _ranking_row(
         ranking=ranking, edition=_edition(value("edition"), edition, layout, where),
         city=_city(value("city"), where), ags=_ags(value("ags"), where),
@@ -583,7 +545,7 @@ def _table_row(cells: list[Cell], layout: _Layout, where: str, *, ranking: str,
         score=_score(value("score"), layout.label("score"), where),
         cities_ranked=_cities_ranked(value("cities_ranked"), layout.label("cities_ranked"),
                                      where),
-        trend=_trend([_text(value("trend"))], where), source=source)
+        trend=_trend([grids.cell_text(value("trend"))], where), source=source)
 
 
 def _area_in_row(label: str, where: str) -> str:
