@@ -47,6 +47,8 @@ setup(
             "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",
             "vernetztestadt_search = ckanext.vernetztestadt.plugin:VernetzteStadtSearchPlugin",
             "vernetztestadt_ranking = ckanext.vernetztestadt.plugin:RankingHarvesterPlugin",
+            "vernetztestadt_broadband = "
+            "ckanext.vernetztestadt.plugin:BroadbandHarvesterPlugin",
             "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
         ],
         "console_scripts": [

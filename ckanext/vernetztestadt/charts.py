@@ -7,19 +7,23 @@ network, and screen readers get a table of the same values. The dataset
 page shows the charts of its resources (helper ``vernetztestadt_charts``).
 
 A view's ``chart`` config (JSON) names the columns: ``x`` (numbers, e.g.
-``edition``), ``y`` (numbers, e.g. ``rank``), optional ``series`` (one line
-per value, e.g. ``area``), ``invert_y`` (rank 1 on top), ``title``,
-``x_label``, ``y_label``.
+``edition``, or ISO dates), ``y`` (numbers, e.g. ``rank``), optional
+``series`` (one line per value, e.g. ``area``) or ``series_label`` (a
+template over the row, e.g. ``"{technology} ≥ {min_mbit} Mbit/s"``),
+``value_labels`` (column -> value -> label used in those names), ``where``
+(draw only rows matching one of these column/value maps), ``invert_y``
+(rank 1 on top), ``title``, ``x_label``, ``y_label``.
 
 Must not touch: how resources are created or validated.
 """
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -39,6 +43,11 @@ class Chart:
     y_label: str
     invert_y: bool
     series: dict[str, list[tuple[float, float]]]
+    #: how an x value is written (dates: 31.12.2024)
+    x_labels: dict[float, str] = field(default_factory=dict)
+
+    def x_label_of(self, x: float) -> str:
+        return self.x_labels.get(x) or _fmt(x)
 
     @property
     def points(self) -> list[tuple[float, float]]:
@@ -101,18 +110,47 @@ def _number(text: str | None, decimal: str) -> float | None:
         return None
 
 
+def _x_value(text: str | None, decimal: str) -> tuple[float, str | None] | None:
+    """A number, or an ISO date placed as a fraction of its year."""
+    number = _number(text, decimal)
+    if number is not None:
+        return number, None
+    try:
+        day = datetime.date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day.year + (day.timetuple().tm_yday - 1) / 366, day.strftime("%d.%m.%Y")
+
+
+def _matches(row: dict[str, str], where: list[dict[str, Any]] | None) -> bool:
+    return not where or any(all(row.get(k) == str(v) for k, v in condition.items())
+                            for condition in where)
+
+
+def _series_name(row: dict[str, str], config: dict[str, Any]) -> str:
+    labels = config.get("value_labels") or {}
+    shown = defaultdict(str, {k: labels.get(k, {}).get(v, v) for k, v in row.items() if k})
+    if config.get("series_label"):
+        return str(config["series_label"]).format_map(shown)
+    return shown[config.get("series") or ""] or str(config["y"])
+
+
 def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
                     decimal: str = ".") -> Chart:
     series: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    x_labels: dict[float, str] = {}
     for row in rows:
-        x, y = _number(row.get(config["x"]), decimal), _number(row.get(config["y"]), decimal)
-        if x is None or y is None:
+        x, y = _x_value(row.get(config["x"]), decimal), _number(row.get(config["y"]), decimal)
+        if x is None or y is None or not _matches(row, config.get("where")):
             continue
-        series[row.get(config.get("series") or "", "") or config["y"]].append((x, y))
+        if x[1]:
+            x_labels[x[0]] = x[1]
+        series[_series_name(row, config)].append((x[0], y))
     return Chart(title=config.get("title", ""), x_label=config.get("x_label", config["x"]),
                  y_label=config.get("y_label", config["y"]),
                  invert_y=bool(config.get("invert_y")),
-                 series={name: sorted(values) for name, values in series.items()})
+                 series={name: sorted(values) for name, values in series.items()},
+                 x_labels=x_labels)
 
 
 def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
@@ -163,7 +201,7 @@ def svg(chart: Chart) -> Markup:
              f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{plot_bottom}" stroke="#666"/>']
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{plot_bottom + 18}" text-anchor="middle" '
-                     f'font-size="12">{escape(_fmt(x))}</text>')
+                     f'font-size="12">{escape(chart.x_label_of(x))}</text>')
     for y in sorted({y_low, y_high, round((y_low + y_high) / 2)}):
         parts.append(f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" text-anchor="end" '
                      f'font-size="12">{escape(_fmt(y))}</text>')
@@ -178,9 +216,9 @@ def svg(chart: Chart) -> Markup:
         parts.append(f'<polyline class="vts-series" data-series="{escape(name)}" fill="none" '
                      f'stroke="{colour}" stroke-width="2" points="{points}"/>')
         for x, y in values:
+            tip = f"{name} {chart.x_label_of(x)}: {chart.y_label} {_fmt(y)}"
             parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{colour}">'
-                         f'<title>{escape(name)} {escape(_fmt(x))}: {escape(chart.y_label)} '
-                         f'{escape(_fmt(y))}</title></circle>')
+                         f'<title>{escape(tip)}</title></circle>')
         legend_y = TOP + 8 + number * 18
         parts.append(f'<rect x="{plot_right + 14}" y="{legend_y - 8}" width="12" height="12" '
                      f'fill="{colour}"/><text x="{plot_right + 32}" y="{legend_y + 2}" '
@@ -192,7 +230,7 @@ def svg(chart: Chart) -> Markup:
 def data_table(chart: Chart) -> Markup:
     """The chart's values as a table (screen readers, copying)."""
     xs = sorted({x for x, _ in chart.points})
-    head = "".join(f"<th>{escape(_fmt(x))}</th>" for x in xs)
+    head = "".join(f"<th>{escape(chart.x_label_of(x))}</th>" for x in xs)
     body = []
     for name, values in chart.series.items():
         by_x = dict(values)

@@ -14,6 +14,7 @@ from ckan.lib.plugins import DefaultTranslation
 from ckanext.harvest.interfaces import IHarvester
 
 from . import charts, cli, helpers, indexing, resources, validators
+from .harvest.broadband_source import BroadbandHarvester
 from .harvest.ranking_source import RankingHarvester
 from .search import backend as search_backend
 from .validation import actions as validation_actions
@@ -110,6 +111,12 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
 class RankingHarvesterPlugin(RankingHarvester, p.SingletonPlugin):
     """``vernetztestadt_ranking``: the smart-city ranking harvester
     (ckanext-harvest finds harvesters among the enabled plugins)."""
+
+    p.implements(IHarvester)
+
+
+class BroadbandHarvesterPlugin(BroadbandHarvester, p.SingletonPlugin):
+    """``vernetztestadt_broadband``: the broadband coverage harvester."""
 
     p.implements(IHarvester)
 

@@ -1,0 +1,93 @@
+"""The broadband harvester on the shared framework: one dataset per reference
+date and a time series with a chart, through ckanext-harvest's stages and
+the publication gate. Documents (synthetic, fixtures/broadband/README.md)
+are served by pytest-httpserver."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from ckan.lib.uploader import get_resource_uploader
+from ckan.logic import ValidationError
+from ckan.tests import helpers
+from conftest import site_user
+
+FIXTURES = Path(__file__).parent / "fixtures" / "broadband"
+GE = "05513000"
+
+
+def serve(httpserver, name: str) -> str:
+    httpserver.expect_request(f"/{name}").respond_with_data((FIXTURES / name).read_bytes())
+    return httpserver.url_for(f"/{name}")
+
+
+def rows_of(dataset: dict) -> list[dict]:
+    resource = next(r for r in dataset["resources"] if r["format"] == "CSV")
+    with open(get_resource_uploader(resource).get_path(resource["id"]), encoding="utf-8",
+              newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def make(make_source, httpserver, documents: list[dict], **config) -> dict:
+    return make_source("breitband", documents[0]["url"],
+                       {"documents": documents, "dataset_type": "broadband_coverage",
+                        **config}, source_type="vernetztestadt_broadband")
+
+
+def test_one_dataset_per_reference_date_and_a_series(make_source, harvest, httpserver, app):
+    make(make_source, httpserver, [
+        {"url": serve(httpserver, "german_semicolon.csv"), "reference_date": "2024-06-30"},
+        {"url": serve(httpserver, "legacy.csv")}])  # the file says 31.12.2019
+    result = harvest("breitband")
+    assert result.errors == [] and result.counts == {"added": 3}
+
+    recent = helpers.call_action("package_show", id=f"breitband-{GE}-2024-06-30")
+    assert recent["type"] == "broadband_coverage" and recent["ags"] == GE
+    assert recent["reference_date"].startswith("2024-06-30")
+    assert recent["validation_status"] == "success"
+    assert "ftth_b" in recent["technologies"]
+    fibre = [r for r in rows_of(recent) if r["technology"] == "ftth_b"]
+    assert [(r["min_mbit"], r["ags"]) for r in fibre] == [("1000", GE)]
+    older = helpers.call_action("package_show", id=f"breitband-{GE}-2019-12-31")
+    assert {r["reference_date"] for r in rows_of(older)} == {"2019-12-31"}
+
+    series = helpers.call_action("package_show", id=f"breitband-{GE}-zeitreihe")
+    assert {r["reference_date"] for r in rows_of(series)} == {"2019-12-31", "2024-06-30"}
+    page = app.get(f"/dataset/breitband-{GE}-zeitreihe").body
+    assert 'data-series="alle Technologien ≥ 1000 Mbit/s"' in page
+    assert 'data-series="FTTH/B ≥ 1000 Mbit/s"' in page
+    assert "30.06.2024" in page  # dates written as dates on the axis
+
+
+def test_skipped_values_are_counted_in_the_job_log(make_source, harvest, httpserver):
+    make(make_source, httpserver, [{"url": serve(httpserver, "coded.csv"),
+                                    "reference_date": "2025-06-30"}])
+    assert harvest("breitband").errors == []
+    log = [e["content"] for e in helpers.call_action(
+        "harvest_log_list", context={"user": site_user()}, level="info")]
+    assert any("übersprungen: unbekannte Spalte: 1" in line for line in log)
+
+
+def test_an_ags_missing_from_the_file_publishes_nothing(make_source, harvest, httpserver):
+    make(make_source, httpserver, [{"url": serve(httpserver, "german_semicolon.csv"),
+                                    "reference_date": "2024-06-30"}], ags="05111000")
+    result = harvest("breitband")
+    assert result.counts == {} and "05111000" in result.errors[0]
+    assert result.errors[0].startswith("Quelle „Breitband“")
+    assert helpers.call_action("package_list") == ["breitband"]
+
+
+def test_a_missing_reference_date_is_named(make_source, harvest, httpserver):
+    make(make_source, httpserver, [{"url": serve(httpserver, "german_semicolon.csv")}])
+    result = harvest("breitband")
+    assert result.counts == {} and "Stichtag" in result.errors[0]
+
+
+def test_the_source_config_is_checked(make_source):
+    with pytest.raises(ValidationError) as refused:
+        make_source("breitband", "http://127.0.0.1/x.csv",
+                    {"reference_date": "30.06.2024"}, source_type="vernetztestadt_broadband")
+    assert "„reference_date“ muss ein Datum JJJJ-MM-TT sein" in json.dumps(
+        refused.value.error_dict, ensure_ascii=False)
