@@ -49,7 +49,9 @@ setup(
             "vernetztestadt_ranking = ckanext.vernetztestadt.plugin:RankingHarvesterPlugin",
             "vernetztestadt_broadband = "
             "ckanext.vernetztestadt.plugin:BroadbandHarvesterPlugin",
+            "vernetztestadt_wifi = ckanext.vernetztestadt.plugin:WifiHarvesterPlugin",
             "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
+            "vernetztestadt_map = ckanext.vernetztestadt.plugin:MapViewPlugin",
         ],
         "console_scripts": [
             "vernetztestadt-runtime = ckanext.vernetztestadt.runtime.cli:main",

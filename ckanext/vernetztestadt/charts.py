@@ -4,7 +4,7 @@ Owns: the view type (IResourceView: info, form, template variables), reading
 the rows of an uploaded CSV resource, and drawing a line chart of them as
 inline SVG — server-side, so the page needs no JavaScript library and no
 network, and screen readers get a table of the same values. The dataset
-page shows the charts of its resources (helper ``vernetztestadt_charts``).
+page draws them inline too (``page_views``).
 
 A view's ``chart`` config (JSON) names the columns: ``x`` (numbers, e.g.
 ``edition``, or ISO dates), ``y`` (numbers, e.g. ``rank``), optional
@@ -83,7 +83,7 @@ def template_variables(data_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- data -------------------------------------------------------------------------
-def _resource_text(resource: dict[str, Any]) -> str | None:
+def resource_text(resource: dict[str, Any]) -> str | None:
     """The CSV text of an uploaded resource (charts of remote files are not
     drawn: the page must not wait for another server)."""
     if resource.get("url_type") != "upload":
@@ -155,7 +155,7 @@ def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
 
 def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
     config = json.loads(view.get("chart") or "{}")
-    text = _resource_text(resource)
+    text = resource_text(resource)
     if text is None or not config.get("x"):
         return Markup('<p class="text-muted">{}</p>').format(
             tk._("Für diese Ressource kann kein Diagramm gezeichnet werden."))
@@ -241,22 +241,3 @@ def data_table(chart: Chart) -> Markup:
                   f'<table class="table table-condensed"><thead><tr><th>'
                   f'{escape(chart.y_label)}</th>{head}</tr></thead><tbody>{"".join(body)}'
                   f"</tbody></table></details>")
-
-
-# -- the dataset page ---------------------------------------------------------------
-def dataset_charts(pkg_dict: dict[str, Any]) -> list[dict[str, Any]]:
-    """The chart views of a dataset's resources, drawn (helper for read.html)."""
-    charts = []
-    for resource in pkg_dict.get("resources", []):
-        if not can_view({"resource": resource}):
-            continue
-        views = tk.get_action("resource_view_list")({}, {"id": resource["id"]})
-        for view in views:
-            if view["view_type"] == VIEW_TYPE:
-                charts.append({"resource": resource, "view": view,
-                               "svg": render_view(view, resource)})
-    return charts
-
-
-def get_helpers() -> dict[str, Any]:
-    return {"vernetztestadt_charts": dataset_charts}

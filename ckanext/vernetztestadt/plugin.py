@@ -13,9 +13,10 @@ from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.harvest.interfaces import IHarvester
 
-from . import charts, cli, helpers, indexing, resources, validators
+from . import charts, cli, helpers, indexing, maps, page_views, resources, validators
 from .harvest.broadband_source import BroadbandHarvester
 from .harvest.ranking_source import RankingHarvester
+from .harvest.wifi_source import WifiHarvester
 from .search import backend as search_backend
 from .validation import actions as validation_actions
 from .validation import display as validation_display
@@ -34,7 +35,7 @@ def _unset(config: Any, key: str) -> bool:
 
 
 def _helpers() -> dict[str, Any]:
-    return {**helpers.get_helpers(), **charts.get_helpers()}
+    return {**helpers.get_helpers(), **page_views.get_helpers()}
 
 
 def _actions() -> dict[str, Any]:
@@ -121,6 +122,12 @@ class BroadbandHarvesterPlugin(BroadbandHarvester, p.SingletonPlugin):
     p.implements(IHarvester)
 
 
+class WifiHarvesterPlugin(WifiHarvester, p.SingletonPlugin):
+    """``vernetztestadt_wifi``: the WiFi hotspot harvester."""
+
+    p.implements(IHarvester)
+
+
 class ChartViewPlugin(p.SingletonPlugin):
     """``vernetztestadt_chart``: line charts of CSV resources."""
 
@@ -140,3 +147,24 @@ class ChartViewPlugin(p.SingletonPlugin):
 
     def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
         return "vernetztestadt/chart_form.html"
+
+
+class MapViewPlugin(p.SingletonPlugin):
+    """``vernetztestadt_map``: maps of point tables (SVG, Leaflet on top)."""
+
+    p.implements(p.IResourceView)
+
+    def info(self) -> dict[str, Any]:
+        return maps.info()
+
+    def can_view(self, data_dict: dict[str, Any]) -> bool:
+        return maps.can_view(data_dict)
+
+    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+        return maps.template_variables(data_dict)
+
+    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return "vernetztestadt/map_view.html"
+
+    def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return "vernetztestadt/map_form.html"

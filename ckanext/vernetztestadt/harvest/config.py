@@ -19,8 +19,6 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-#: Gelsenkirchen's extent (WGS84: west, south, east, north), the default area.
-GELSENKIRCHEN_BBOX = (6.97, 51.47, 7.17, 51.64)
 WITHDRAW = ("outdated", "delete")
 
 

@@ -96,7 +96,10 @@ _IPV6_FORMS = (
 PRIVATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"[\w.%+-]+(?:@|\s*[\[(]\s*(?i:at)\s*[\])]\s*)[\w-]+(?:\.[\w-]+)+"),
     re.compile(rf"(?<![0-9A-Za-z])(?:{_HEX}{{2}}([:-]){_HEX}{{2}}(?:\1{_HEX}{{2}}){{4}}"
-               rf"|{_HEX}{{4}}\.{_HEX}{{4}}\.{_HEX}{{4}}|{_HEX}{{12}})(?![0-9A-Za-z])"),
+               rf"|{_HEX}{{4}}\.{_HEX}{{4}}\.{_HEX}{{4}})(?![0-9A-Za-z])"),
+    # twelve bare hex digits (also in hostnames like ffge-020000000001), but
+    # not the last group of a UUID (…-4 hex-12 hex) or part of a longer hash
+    re.compile(rf"(?<![0-9A-Za-z])(?<![0-9A-Fa-f]{{4}}-){_HEX}{{12}}(?![0-9A-Za-z])"),
     re.compile(rf"(?<![0-9.]){_OCTET}(?:\.{_OCTET}){{3}}(?![0-9]|\.[0-9])"),
     re.compile(rf"(?<![0-9A-Fa-f:])(?:{'|'.join(_IPV6_FORMS)})(?![0-9A-Fa-f:])"),
 )

@@ -31,6 +31,11 @@ class Table:
     chart: dict[str, Any] | None = None
     #: also publish the rows as JSON (``<key>.json``)
     with_json: bool = False
+    #: also publish the rows as GeoJSON points (``<key>.geojson``, from the
+    #: ``latitude``/``longitude`` columns)
+    with_geojson: bool = False
+    #: a map view of this table (maps.VIEW_TYPE config), or None
+    map: dict[str, Any] | None = None
 
 
 @dataclass

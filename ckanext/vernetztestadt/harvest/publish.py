@@ -6,7 +6,7 @@ item's tables as CSV (and JSON) uploads through ``package_create`` /
 ``package_update`` — and so through the publication gate in strict mode: a
 table that fails validation is refused and nothing changes —, the
 provenance stored on the dataset (source, URLs, fetched at, checksum,
-harvester version, change summary), the chart views of the tables, and
+harvester version, change summary), the chart and map views of the tables, and
 withdrawing an item that vanished upstream (marked outdated, or deleted).
 
 Must not touch: fetching or parsing sources, or how files are validated.
@@ -37,6 +37,7 @@ from .items import Changes, Item, Table
 PROVENANCE = "harvest_provenance"
 OUTDATED = "outdated"
 CHART_VIEW = "vernetztestadt_chart"
+MAP_VIEW = "vernetztestadt_map"
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,18 @@ def json_bytes(table: Table) -> bytes:
     return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def geojson_bytes(table: Table) -> bytes:
+    """The rows as a FeatureCollection of points (WGS84, lon/lat)."""
+    fields = [name for name in _fields(table) if name not in ("latitude", "longitude")]
+    features = [{"type": "Feature",
+                 "geometry": {"type": "Point",
+                              "coordinates": [row["longitude"], row["latitude"]]},
+                 "properties": {name: row.get(name) for name in fields}}
+                for row in table.rows]
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False).encode("utf-8")
+
+
 def _file_name(resource: dict[str, Any]) -> str:
     return (resource.get("url") or "").rsplit("/", 1)[-1]
 
@@ -177,6 +190,9 @@ def _resources(item: Item, existing: list[dict[str, Any]]) -> list[dict[str, Any
         if table.with_json:
             files.append((f"{table.key}.json", "JSON", json_bytes(table),
                           f"{table.name} (JSON)"))
+        if table.with_geojson:
+            files.append((f"{table.key}.geojson", "GeoJSON", geojson_bytes(table),
+                          f"{table.name} (GeoJSON)"))
         for filename, fmt, data, name in files:
             resource = {"name": name, "description": table.description, "format": fmt,
                         "url": filename, "url_type": "upload",
@@ -247,26 +263,41 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     data.update(id=package_id, state="active", resources=_resources(item, existing))
     tk.get_action("package_update")(dict(context), data)
     result = tk.get_action("package_show")(site_context(), {"id": package_id})
-    ensure_charts(item, result)
+    ensure_views(item, result)
     return result
 
 
-def ensure_charts(item: Item, dataset: dict[str, Any]) -> None:
-    """A chart view for every table that declares one (created once)."""
+def _views(table: Table) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if table.chart:
+        found.append((CHART_VIEW, {"title": table.chart.get("title") or table.name,
+                                   "chart": json.dumps(table.chart, ensure_ascii=False,
+                                                       sort_keys=True)}))
+    if table.map:
+        found.append((MAP_VIEW, {"title": table.map.get("title") or table.name,
+                                 "map": json.dumps(table.map, ensure_ascii=False,
+                                                   sort_keys=True)}))
+    return found
+
+
+def ensure_views(item: Item, dataset: dict[str, Any]) -> None:
+    """The chart and map views the item's tables declare (created once, kept
+    up to date); they belong to the CSV resource of the table."""
     by_file = {_file_name(r): r for r in dataset.get("resources", [])}
     for table in item.tables:
         resource = by_file.get(f"{table.key}.csv")
-        if not table.chart or resource is None:
+        wanted = _views(table)
+        if resource is None or not wanted:
             continue
         views = tk.get_action("resource_view_list")(site_context(), {"id": resource["id"]})
-        config = {"title": table.chart.get("title") or table.name,
-                  "chart": json.dumps(table.chart, ensure_ascii=False, sort_keys=True)}
-        mine = [v for v in views if v["view_type"] == CHART_VIEW]
-        if not mine:
-            tk.get_action("resource_view_create")(site_context(), {
-                "resource_id": resource["id"], "view_type": CHART_VIEW, **config})
-        elif mine[0].get("chart") != config["chart"]:
-            tk.get_action("resource_view_update")(site_context(), {**mine[0], **config})
+        for view_type, config in wanted:
+            mine = [v for v in views if v["view_type"] == view_type]
+            key = "chart" if view_type == CHART_VIEW else "map"
+            if not mine:
+                tk.get_action("resource_view_create")(site_context(), {
+                    "resource_id": resource["id"], "view_type": view_type, **config})
+            elif mine[0].get(key) != config[key]:
+                tk.get_action("resource_view_update")(site_context(), {**mine[0], **config})
 
 
 def withdraw(package: model.Package, mode: str, job_id: str) -> None:

@@ -28,7 +28,8 @@ NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
 #: Plugins of the portal, in load order. ``activity`` and ``harvest`` bring
 #: their own migrations, which ``ckan db upgrade`` applies.
 PLUGINS = ["activity", "vernetztestadt", "scheming_datasets", "harvest",
-           "vernetztestadt_ranking", "vernetztestadt_broadband", "vernetztestadt_chart", "dcat",
+           "vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
+           "vernetztestadt_chart", "vernetztestadt_map", "dcat",
            "spatial_metadata", "spatial_query", "text_view", "image_view"]
 SEARCH_PLUGIN = "vernetztestadt_search"
 DEFAULT_VIEWS = ["text_view", "image_view"]

@@ -1,0 +1,101 @@
+"""Maps of point tables: the ``vernetztestadt_map`` resource view.
+
+Owns: the view type (IResourceView), reading the points of an uploaded CSV
+resource (its ``latitude``/``longitude`` columns, WGS84) and drawing them
+twice — as an inline SVG dot map inside the points' extent, which renders
+without JavaScript and without network, and as the data of a Leaflet map
+(ckanext-spatial's Leaflet and base-map settings
+``ckanext.spatial.common_map.*``) that the JavaScript module
+``vts-point-map`` draws over it when tiles can be loaded.
+
+A view's ``map`` config (JSON): ``title``, ``label`` (the column naming a
+point, default ``name``).
+
+Must not touch: how resources are created or validated.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from markupsafe import Markup, escape
+
+from ckanext.spatial.helpers import get_common_map_config
+
+from .charts import resource_text
+
+VIEW_TYPE = "vernetztestadt_map"
+WIDTH, HEIGHT, MARGIN = 640, 420, 16
+
+
+def info() -> dict[str, Any]:
+    not_empty = tk.get_validator("not_empty")
+    unicode_safe = tk.get_validator("unicode_safe")
+    return {"name": VIEW_TYPE, "title": tk._("Karte"), "icon": "map-marker",
+            "iframed": False, "always_available": False, "default_title": tk._("Karte"),
+            "schema": {"map": [not_empty, unicode_safe]}}
+
+
+def can_view(data_dict: dict[str, Any]) -> bool:
+    return (data_dict["resource"].get("format") or "").upper() == "CSV"
+
+
+def points(resource: dict[str, Any], label: str = "name") -> list[tuple[float, float, str]]:
+    """(latitude, longitude, label) of every row with coordinates."""
+    text = resource_text(resource)
+    if text is None:
+        return []
+    found = []
+    for row in csv.DictReader(io.StringIO(text), delimiter=resource.get("csv_delimiter") or ","):
+        try:
+            lat, lon = float(row.get("latitude") or ""), float(row.get("longitude") or "")
+        except ValueError:
+            continue
+        found.append((lat, lon, row.get(label) or ""))
+    return found
+
+
+def dot_map(found: list[tuple[float, float, str]], title: str) -> Markup:
+    """The points in their extent, longitudes shortened by cos(latitude) so
+    that the city keeps its shape."""
+    lats, lons = [p[0] for p in found], [p[1] for p in found]
+    squeeze = math.cos(math.radians(sum(lats) / len(lats)))
+    width = max((max(lons) - min(lons)) * squeeze, 1e-6)
+    height = max(max(lats) - min(lats), 1e-6)
+    scale = min((WIDTH - 2 * MARGIN) / width, (HEIGHT - 2 * MARGIN) / height)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="vts-dot-map" role="img" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" aria-label="{escape(title)}">'
+             f'<title>{escape(title)}</title>'
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#f4f6f8"/>']
+    for lat, lon, label in found:
+        x = MARGIN + (lon - min(lons)) * squeeze * scale
+        y = HEIGHT - MARGIN - (lat - min(lats)) * scale
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#00549f">'
+                     f'<title>{escape(label)}</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
+    config = json.loads(view.get("map") or "{}")
+    found = points(resource, config.get("label") or "name")
+    if not found:
+        return Markup('<p class="text-muted">{}</p>').format(
+            tk._("Für diese Ressource kann keine Karte gezeichnet werden."))
+    title = config.get("title") or view.get("title") or ""
+    data = json.dumps([[round(lat, 6), round(lon, 6), label] for lat, lon, label in found],
+                      ensure_ascii=False)
+    base = json.dumps(get_common_map_config())
+    count = tk._("{0} Standorte").format(len(found))
+    return Markup('<div class="vts-point-map" data-module="vts-point-map" '
+                  'data-module-points="{points}" data-module-map-config="{base}">'
+                  '{svg}</div><p class="small vts-point-count">{count}</p>').format(
+        points=data, base=base, svg=dot_map(found, title), count=count)
+
+
+def template_variables(data_dict: dict[str, Any]) -> dict[str, Any]:
+    return {"map_html": render_view(data_dict["resource_view"], data_dict["resource"])}
