@@ -95,3 +95,8 @@ def test_init_portal_demo_is_idempotent(cli) -> None:
     series = helpers.call_action("package_show",
                                  id="bitkom-smart-city-index-gelsenkirchen-zeitreihe")
     assert series["validation_status"] == "success" and series["ags"] == "05513000"
+    assert "wlan-hotspots: 1 added" in first.output
+    assert "breitband-gelsenkirchen: 3 added" in first.output
+    hotspots = helpers.call_action("package_show", id="wlan-hotspots-05513000")
+    assert hotspots["title"].endswith("(synthetische Demo-Daten)")
+    assert hotspots["validation_status"] == "success"

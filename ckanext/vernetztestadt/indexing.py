@@ -5,14 +5,14 @@ structured fields into searchable index fields: multi-valued fields (themes,
 technologies) as lists, so each value is a facet value of its own and
 ``fq=theme:"…"`` works; and the spatial coverage as ckanext-spatial's
 ``spatial`` field, so that the map search (``ext_bbox``) finds the dataset;
-and the dataset's validation status, for its facet. Harvest sources are
-indexed without a "validated" dict: ckanext-harvest re-indexes a source
+and the dataset's validation status, for its facet. A harvest source gets
+its "validated" dict from package_show: ckanext-harvest re-indexes a source
 after each job with its unconverted extras in that place, so package_show
-(and harvest_source_show) would lose ``source_type`` and ``config``; without
-it package_show converts the stored dict through the source schema.
+(and harvest_source_show, and the /harvest list) would lose ``source_type``
+and ``config``.
 
-Must not touch: the database or the search backend; it only edits the dict
-CKAN is about to index.
+Must not touch: the search backend; it only edits the dict CKAN is about to
+index (reading the database only for that harvest source dict).
 """
 from __future__ import annotations
 
@@ -53,5 +53,13 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     if geometry and not pkg_dict.get("extras_spatial"):
         pkg_dict["spatial"] = pkg_dict["extras_spatial"] = geometry
     if pkg_dict.get("type") == "harvest":
-        pkg_dict.pop("validated_data_dict", None)
+        pkg_dict["validated_data_dict"] = _harvest_source(pkg_dict["id"])
     return pkg_dict
+
+
+def _harvest_source(source_id: str) -> str:
+    import ckan.plugins.toolkit as tk
+
+    shown = tk.get_action("package_show")({"ignore_auth": True, "use_cache": False},
+                                          {"id": source_id})
+    return json.dumps(shown)

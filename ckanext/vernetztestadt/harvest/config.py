@@ -2,7 +2,7 @@
 
 Owns: the keys every harvest source understands (``format``, ``ags``,
 ``bbox``, ``allowed_hosts``, ``documents``, ``withdraw``, ``private``,
-``dataset``, ``max_bytes``, ``timeout``, ``dataset_type``), the checks of
+``dataset``, ``max_bytes``, ``timeout``, ``dataset_type``, ``title_note``), the checks of
 each key, and the German message naming every problem at once, which
 ckanext-harvest shows on the source form (``validate_config``). A harvester
 adds its own keys as a tuple of ``Key``; nothing else is code.
@@ -140,6 +140,8 @@ COMMON_KEYS = (
     Key("max_bytes", "Größte Antwort in Bytes.", positive_int),
     Key("timeout", "Zeitlimit für Verbindung und Antwort in Sekunden.", positive_int),
     Key("dataset_type", "Datensatztyp (scheming) der veröffentlichten Datensätze.", nonempty_text),
+    Key("title_note", "Zusatz in Klammern an jedem Titel, z. B. „synthetische Demo-Daten“.",
+        nonempty_text),
 )
 
 

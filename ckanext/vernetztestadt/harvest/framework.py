@@ -228,7 +228,8 @@ class Harvester(HarvesterBase):
             source_id=source.id, source_title=source.title, source_url=source.url,
             harvester=self.source_type, owner_org=owner,
             dataset_type=config.get("dataset_type") or "dataset",
-            private=config["private"], defaults=dict(config["dataset"]))
+            private=config["private"], defaults=dict(config["dataset"]),
+            title_note=config.get("title_note"))
 
     def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
         if package is not None and not publish.is_withdrawn(package):

@@ -52,6 +52,8 @@ class Target:
     dataset_type: str
     private: bool
     defaults: dict[str, Any]
+    #: appended to every title in parentheses (e.g. marking demo data)
+    title_note: str | None = None
 
 
 def harvester_version() -> str:
@@ -245,6 +247,8 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
             "owner_org": target.owner_org, "private": target.private,
             PROVENANCE: json.dumps(provenance(item, target, changes, obj.harvest_job_id),
                                    ensure_ascii=False)}
+    if target.title_note:
+        data["title"] = f"{data.get('title') or item.guid} ({target.title_note})"
     if package is None:
         package_id = str(uuid.uuid4())
         _link(obj, package_id)
