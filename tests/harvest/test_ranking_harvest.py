@@ -236,6 +236,6 @@ def test_the_dataset_page_shows_the_chart_and_provenance(make_source, harvest, h
     haselhorst_source(make_source, httpserver)
     harvest("haselhorst")
     page = app.get("/dataset/haselhorst-smart-city-ranking-gelsenkirchen-zeitreihe").body
-    assert '<section class="vts-dataset-charts">' in page
+    assert 'data-view-type="vernetztestadt_chart"' in page
     assert page.count("<circle") == 2 and 'data-series="Gesamt"' in page
     assert 'class="vts-provenance" data-provenance-status="current"' in page
