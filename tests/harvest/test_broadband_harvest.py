@@ -58,6 +58,9 @@ def test_one_dataset_per_reference_date_and_a_series(make_source, harvest, https
     page = app.get(f"/dataset/breitband-{GE}-zeitreihe").body
     assert 'data-series="alle Technologien ≥ 1000 Mbit/s"' in page
     assert 'data-series="FTTH/B ≥ 1000 Mbit/s"' in page
+    # 50 Mbit/s is in both layouts: one line across both dates
+    line = page.split('data-series="alle Technologien ≥ 50 Mbit/s"')[1].split("/>")[0]
+    assert line.count(",") == 2
     assert "30.06.2024" in page  # dates written as dates on the axis
 
 

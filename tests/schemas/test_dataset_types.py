@@ -173,3 +173,16 @@ def test_spatial_coverage_feeds_the_map_search(app, sysadmin_headers, city_org):
     assert [d["name"] for d in inside["results"]] == [sent["name"]]
     outside = api(app, "package_search", ext_bbox="13.0,52.0,13.5,52.5")["result"]
     assert outside["count"] == 0
+
+
+@pytest.mark.parametrize(("dataset_type", "german", "english"), [
+    ("broadband_coverage", "Breitbandverfügbarkeit", "broadband coverage"),
+    ("wifi_hotspots", "Öffentliche WLAN-Hotspots", "public WiFi hotspots"),
+])
+def test_type_names_in_page_titles_are_readable(app, dataset_type, german, english):
+    """Page titles and breadcrumbs name the type as its schema does, not
+    CKAN's "Broadband_Coverage"."""
+    page = app.get(f"/{dataset_type}/").body
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert german in title and "_" not in title
+    assert english in app.get(f"/en/{dataset_type}/").body.split("</title>")[0]

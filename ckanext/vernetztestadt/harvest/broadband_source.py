@@ -4,7 +4,9 @@ Owns: turning a broadband source's documents (Breitbandatlas CSV variants,
 XLSX, mobile long format; see ``broadband``) into items — one
 ``broadband_coverage`` dataset per reference date for the configured AGS,
 and one time series across the dates with a chart of the shares of
-households with at least 1000 Mbit/s (all technologies), FTTH/B and 5G.
+households with at least 50 and 1000 Mbit/s (all technologies), FTTH/B with
+1000 Mbit/s and 5G (older exports have no gigabit class; 50 Mbit/s, the
+former federal target, gives the line across all dates).
 Values the parser skips (dash markers, columns outside the schema) are
 counted in the job log.
 
@@ -29,7 +31,8 @@ CHART = {"type": "line", "x": "reference_date", "y": "households_pct",
          "series_label": "{technology} ≥ {min_mbit} Mbit/s",
          "value_labels": {"technology": {"all": "alle Technologien", "ftth_b": "FTTH/B",
                                          "5g": "5G"}},
-         "where": [{"technology": "all", "min_mbit": "1000"},
+         "where": [{"technology": "all", "min_mbit": "50"},
+                   {"technology": "all", "min_mbit": "1000"},
                    {"technology": "ftth_b", "min_mbit": "1000"},
                    {"technology": "5g"}],
          "title": "Anteil der Haushalte je Stichtag", "x_label": "Stichtag",
