@@ -110,3 +110,29 @@ def test_a_second_unchanged_run_writes_nothing(make_source, harvest, httpserver)
     before = helpers.call_action("package_show", id=NAME)["metadata_modified"]
     assert harvest("wlan").counts == {"not modified": 1}
     assert helpers.call_action("package_show", id=NAME)["metadata_modified"] == before
+
+
+def test_projected_values_in_degree_columns_stop_the_run(make_source, harvest, httpserver):
+    """EPSG:25832 metres where the list promises degrees: the job names the
+    row and publishes nothing (a half-right map would mislead)."""
+    bad = ("ID;Name;Art;PLZ;Ort;Strasse;Stadtteil;Breite;Länge\r\n"
+           "1;Beispiel-Hotspot (synthetisch);WLAN;45879;Gelsenkirchen;Weg 1;Altstadt;"
+           "5708000;368000\r\n").encode("cp1252")
+    make(make_source, [serve(httpserver, "liste.csv", bad)])
+    result = harvest("wlan")
+    assert result.counts == {} and "Zeile" in result.errors[0]
+    assert "EPSG:25832" in result.errors[0]
+    assert helpers.call_action("package_list") == ["wlan"]
+
+
+def test_a_300_mb_response_stops_the_run(make_source, harvest, httpserver):
+    from werkzeug import Response
+
+    chunk = b'{"type": "FeatureCollection", "features": [' + b" " * (1024 * 1024)
+
+    def huge(request):
+        return Response((chunk for _ in range(300)), content_type="application/geo+json")
+    httpserver.expect_request("/gross.geojson").respond_with_handler(huge)
+    make(make_source, [httpserver.url_for("/gross.geojson")])
+    result = harvest("wlan")
+    assert result.counts == {} and "größer als die erlaubten 50.0 MB" in result.errors[0]
