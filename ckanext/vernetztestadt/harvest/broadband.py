@@ -95,7 +95,6 @@ _HEADER_SEARCH = 20  # CSV rows before the header: titles, notes
 _GROUP_SEARCH = 3  # rows above the XLSX header that may name the technologies
 _MUNICIPALITY, _DISTRICT = 4, 3  # Verwaltungsebene "4 - Gemeinde", "3 - Kreis"
 _DASHES = frozenset({"", "-", "\u2013", "\u2014"})
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _DIGITS = re.compile(r"[0-9]+")
 _SPEED = re.compile(r"(?P<tech>.*?)\s*(?P<ge>≥|>=)?\s*(?P<n>[0-9]+)\s*"
                     r"(?:(?P<unit>[mg])\s*bit(?:\s*/\s*s|s)?)?", re.IGNORECASE)
@@ -232,8 +231,8 @@ def _row(selected: _Selected, name: str, when: date, technology: str, min_mbit: 
 
 
 def _key(text: str) -> str:
-    """For comparing labels: case, umlauts (ä = ae), spacing and punctuation ignored."""
-    return re.sub(r"[^0-9a-z]", "", text.casefold().translate(_UMLAUTS))
+    """Labels compared without spaces (``FTTH/B`` = ``FTTHB``)."""
+    return grids.key(text).replace(" ", "")
 
 
 def _percent(value: Cell, where: str) -> float | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
+import unicodedata
 import zipfile
 from typing import Any
 
@@ -23,6 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 Cell = str | int | float | None
 DELIMITERS = (";", ",", "\t")  # on a tie the first wins: ';' is the German convention
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 class FormatError(ValueError):
@@ -99,19 +102,34 @@ def cell_text(value: Cell) -> str:
     return " ".join(str(value).split())
 
 
-def german(value: float) -> str:
-    """A number as German messages write it (72,7)."""
-    return f"{value:g}".replace(".", ",")
+def german(value: float, decimals: int | None = None) -> str:
+    """A number as German messages write it (72,7); with ``decimals`` at
+    most that many places (coordinates)."""
+    text = f"{value:g}" if decimals is None else \
+        f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
-def number(value: Cell) -> float | None:
-    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5`` as a float; None if not a number."""
+def number(value: Cell | object) -> float | None:
+    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5``, ``5.708.000``, U+2212 minus as a
+    float; None if not a (finite) number."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    text = "".join(cell_text(value).split()).removesuffix("%")
-    # the last of "," and "." is the decimal mark, the other one groups thousands
-    if text.rfind(",") > text.rfind("."):
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    text = "".join(value.split()).removesuffix("%").replace("\u2212", "-")
+    if "," in text and "." in text:
+        # the last of "," and "." is the decimal mark, the other one groups thousands
+        decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+        text = text.replace(group, "").replace(decimal, ".")
+    elif text.count(",") == 1 or text.count(".") > 1:
         text = text.replace(".", "").replace(",", ".")
-    else:
-        text = text.replace(",", "")
     return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def key(text: str) -> str:
+    """For comparing labels and names: case, umlauts (ä = ae, ß = ss),
+    accents and punctuation ignored; words separated by one space."""
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_UMLAUTS))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(re.split(r"[^0-9a-z]+", text)).strip()

@@ -43,7 +43,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -118,7 +117,6 @@ _STOP_WORDS = frozenset({
     "zugang", "der", "die", "das", "den", "dem", "des", "am", "an", "im", "in", "zum", "zur",
     "und", "von", "vom", "bei", "gelsenkirchen", "ge"})
 _GENERIC_NAMES = ("wlan hotspot", "freifunk knoten")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 class HotspotFormatError(grids.FormatError):
@@ -213,13 +211,11 @@ class _Rows:
 
 
 def _text(value: Any) -> str | None:
-    """Spacing collapsed; numbers as written (``45879.0`` -> ``45879``)."""
-    if value is None or isinstance(value, bool | dict | list):
+    """Spacing collapsed; numbers as written (``45879.0`` -> ``45879``); None
+    for nothing, and for JSON values that are no text."""
+    if isinstance(value, bool | dict | list):
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = " ".join(str(value).split())
-    return text or None
+    return grids.cell_text(value) or None
 
 
 def _limited(value: Any, name: str) -> str | None:
@@ -261,31 +257,6 @@ def _date(value: Any) -> str | None:
         return date(*map(int, parts)).isoformat() if parts else None
     except ValueError:
         return None
-
-
-def _number(value: Any) -> float | None:
-    """``7,0979``, ``368000.5``, ``368.000,5``, ``5.708.000`` as a float; None if
-    it is not a number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if math.isfinite(value) else None
-    if not isinstance(value, str):
-        return None
-    text = "".join(value.split()).replace("\u2212", "-")
-    if "," in text and "." in text:
-        # the last of "," and "." is the decimal mark, the other one groups
-        decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
-        text = text.replace(group, "").replace(decimal, ".")
-    elif text.count(",") == 1 or text.count(".") > 1:
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _german(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _digest(salt: str, value: str) -> str:
@@ -361,7 +332,7 @@ def _swapped(latitude: float, longitude: float) -> bool:
 def _check_degrees(latitude: float, longitude: float, where: str, declared: str) -> None:
     """Guards for coordinates meant as WGS84 degrees; ``declared`` says where
     the document says so."""
-    shown = f"(Breite {_german(latitude)}, Länge {_german(longitude)})"
+    shown = f"(Breite {grids.german(latitude, 6)}, Länge {grids.german(longitude, 6)})"
     if not _valid_degrees(latitude, longitude):
         if max(abs(latitude), abs(longitude)) >= 1000:
             raise HotspotFormatError(f"{where}: Koordinaten sehen nach EPSG:25832 aus, "
@@ -377,7 +348,7 @@ def _from_utm32(easting: float, northing: float, where: str, declared: str,
                 ) -> tuple[float, float]:
     """EPSG:25832 -> (latitude, longitude) in WGS84, after the guards;
     ``declared`` says where the document says the values are metres."""
-    shown = f"(X {_german(easting)}, Y {_german(northing)})"
+    shown = f"(X {grids.german(easting, 6)}, Y {grids.german(northing, 6)})"
     if abs(easting) <= 180 and abs(northing) <= 180:
         raise HotspotFormatError(f"{where}: Koordinaten sehen nach Grad (WGS84) aus, "
                                  f"{declared} {shown}.")
@@ -395,8 +366,8 @@ def _point(value: Any) -> tuple[float, float] | None:
     missing or 0/0 (the default of an unset Freifunk location)."""
     if not isinstance(value, Mapping):
         return None
-    latitude = _number(_first(value, "latitude", "lat"))
-    longitude = _number(_first(value, "longitude", "lon", "long", "lng"))
+    latitude = grids.number(_first(value, "latitude", "lat"))
+    longitude = grids.number(_first(value, "longitude", "lon", "long", "lng"))
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
         return None
     return latitude, longitude
@@ -511,23 +482,16 @@ def _object(document: Any, member: str, kind: Any, fmt: str) -> Any:
 # --- city list (CSV) ------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    """For comparing headers and names: case, umlauts, accents, punctuation ignored."""
-    text = unicodedata.normalize("NFKD", text.casefold().translate(_UMLAUTS))
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    return " ".join(re.split(r"[^0-9a-z]+", text)).strip()
-
-
 def _csv_header(grid: list[list[grids.Cell]]) -> list[grids.Cell]:
     return next((row for row in grid if any(_text(cell) for cell in row)), [])
 
 
 def _csv_index(header: Sequence[grids.Cell]) -> dict[str, int]:
     """Column key -> position; error if a column comes twice."""
-    names = {_key(name): column for column in _CSV_COLUMNS for name in column.headers}
+    names = {grids.key(name): column for column in _CSV_COLUMNS for name in column.headers}
     index: dict[str, int] = {}
     for position, cell in enumerate(header):
-        column = names.get(_key(str(cell or "")))
+        column = names.get(grids.key(str(cell or "")))
         if column is None:
             continue
         if column.key in index:
@@ -581,7 +545,7 @@ def _coordinate(value: grids.Cell, label: str, where: str) -> float | None:
     text = _text(value)
     if text is None:
         return None
-    number = _number(text)
+    number = grids.number(text)
     if number is None:
         raise HotspotFormatError(f"{where}: {label} „{text}“ ist keine Zahl.")
     return number
@@ -658,7 +622,7 @@ def _feature_position(geometry: Any, rows: _Rows) -> tuple[float, float] | None:
         return None
     if not isinstance(coordinates, list):
         coordinates = []
-    numbers = [_number(value) for value in coordinates[:2]]
+    numbers = [grids.number(value) for value in coordinates[:2]]
     if len(numbers) < 2 or None in numbers:
         rows.skip(NO_COORDINATES)
         return None
@@ -783,7 +747,7 @@ def _bounds_centre(element: dict[str, Any]) -> tuple[float, float] | None:
     bounds = element.get("bounds")
     if not isinstance(bounds, dict):
         return None
-    values = [_number(bounds.get(key)) for key in ("minlat", "minlon", "maxlat", "maxlon")]
+    values = [grids.number(bounds.get(key)) for key in ("minlat", "minlon", "maxlat", "maxlon")]
     if None in values:
         return None
     south, west, north, east = values
@@ -826,7 +790,7 @@ class _Name:
 
     @classmethod
     def of(cls, name: str | None) -> _Name:
-        text = _key(name or "")
+        text = grids.key(name or "")
         # numbers alone name no place: "Halle 1" and "Schule 1" share nothing
         tokens = frozenset(token for token in text.split()
                            if token not in _STOP_WORDS and not token.isdigit())

@@ -13,14 +13,13 @@ or publishing (``framework``/``publish``).
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..fetching import looks_like_html
 from . import config as source_config
-from . import rankings
+from . import grids, rankings
 from .config import Key
 from .framework import Harvester, InputError, SourceRun
 from .items import Item, Table
@@ -45,12 +44,6 @@ def _editions(value: Any) -> dict[int, dict[str, Any]]:
     except ValueError:
         raise ValueError("braucht Jahreszahlen als Schlüssel, je mit einer Zuordnung "
                          "(notes, cities_ranked, methodology_url)") from None
-
-
-def _slug(text: str) -> str:
-    text = text.casefold().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue",
-                                                    "ß": "ss"}))
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def page_url(url: str, page: int) -> str:
@@ -175,7 +168,8 @@ class RankingHarvester(Harvester):
         table = Table(key="zeitreihe", name=f"{city}: {name} je Ausgabe", schema="ranking",
                       rows=sorted(mine, key=_order), chart=dict(CHART),
                       description=f"Platz und Punkte von {city} je Ausgabe und Bereich.")
-        return Item(guid=f"{prefix}-{_slug(city)}-zeitreihe", dataset=dataset,
+        slug = grids.key(city).replace(" ", "-")
+        return Item(guid=f"{prefix}-{slug}-zeitreihe", dataset=dataset,
                     tables=[table], documents=sorted(run.validators))
 
 
