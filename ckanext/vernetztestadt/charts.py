@@ -30,6 +30,8 @@ import ckan.plugins.toolkit as tk
 from markupsafe import Markup, escape
 
 VIEW_TYPE = "vernetztestadt_chart"
+VIEW_TEMPLATE = "vernetztestadt/chart_view.html"
+FORM_TEMPLATE = "vernetztestadt/chart_form.html"
 MAX_BYTES = 5 * 1024**2  # a chart of more data would be unreadable anyway
 WIDTH, HEIGHT = 720, 340
 LEFT, RIGHT, TOP, BOTTOM = 56, 190, 20, 44

@@ -29,6 +29,8 @@ from ckanext.spatial.helpers import get_common_map_config
 from .charts import resource_text
 
 VIEW_TYPE = "vernetztestadt_map"
+VIEW_TEMPLATE = "vernetztestadt/map_view.html"
+FORM_TEMPLATE = "vernetztestadt/map_form.html"
 WIDTH, HEIGHT, MARGIN = 640, 420, 16
 
 

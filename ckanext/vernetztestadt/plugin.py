@@ -128,43 +128,38 @@ class WifiHarvesterPlugin(WifiHarvester, p.SingletonPlugin):
     p.implements(IHarvester)
 
 
-class ChartViewPlugin(p.SingletonPlugin):
+class _DrawnView:
+    """A resource view drawn by one of our modules (``charts``, ``maps``):
+    each module owns ``info``, ``can_view``, ``template_variables`` and the
+    names of its two templates."""
+
+    module: Any
+
+    def info(self) -> dict[str, Any]:
+        return self.module.info()
+
+    def can_view(self, data_dict: dict[str, Any]) -> bool:
+        return self.module.can_view(data_dict)
+
+    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
+        return self.module.template_variables(data_dict)
+
+    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return self.module.VIEW_TEMPLATE
+
+    def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
+        return self.module.FORM_TEMPLATE
+
+
+class ChartViewPlugin(_DrawnView, p.SingletonPlugin):
     """``vernetztestadt_chart``: line charts of CSV resources."""
 
     p.implements(p.IResourceView)
-
-    def info(self) -> dict[str, Any]:
-        return charts.info()
-
-    def can_view(self, data_dict: dict[str, Any]) -> bool:
-        return charts.can_view(data_dict)
-
-    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
-        return charts.template_variables(data_dict)
-
-    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
-        return "vernetztestadt/chart_view.html"
-
-    def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
-        return "vernetztestadt/chart_form.html"
+    module = charts
 
 
-class MapViewPlugin(p.SingletonPlugin):
+class MapViewPlugin(_DrawnView, p.SingletonPlugin):
     """``vernetztestadt_map``: maps of point tables (SVG, Leaflet on top)."""
 
     p.implements(p.IResourceView)
-
-    def info(self) -> dict[str, Any]:
-        return maps.info()
-
-    def can_view(self, data_dict: dict[str, Any]) -> bool:
-        return maps.can_view(data_dict)
-
-    def setup_template_variables(self, context: Any, data_dict: dict[str, Any]) -> dict[str, Any]:
-        return maps.template_variables(data_dict)
-
-    def view_template(self, context: Any, data_dict: dict[str, Any]) -> str:
-        return "vernetztestadt/map_view.html"
-
-    def form_template(self, context: Any, data_dict: dict[str, Any]) -> str:
-        return "vernetztestadt/map_form.html"
+    module = maps

@@ -103,7 +103,7 @@ def mapping(value: Any) -> dict[str, Any]:
     return value
 
 
-def _url(value: Any) -> str:
+def url(value: Any) -> str:
     text = nonempty_text(value)
     if not text.startswith(("http://", "https://", "package:")):
         raise ValueError("muss eine http(s)-Adresse oder package:… sein")
@@ -118,7 +118,7 @@ def _documents(value: Any) -> list[dict[str, Any]]:
         if not isinstance(entry, dict) or "url" not in entry:
             raise ValueError(f"Eintrag {number} braucht eine „url“")
         try:
-            documents.append({**entry, "url": _url(entry["url"])})
+            documents.append({**entry, "url": url(entry["url"])})
         except ValueError as error:
             raise ValueError(f"Eintrag {number}: „url“ {error}") from None
     return documents

@@ -148,22 +148,20 @@ class Harvester(HarvesterBase):
         return ids
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
-        source_id, guid = harvest_object.harvest_source_id, harvest_object.guid
-        data = json.loads(harvest_object.content or "{}")
-        package = publish.find_package(source_id, guid)
-        if data == WITHDRAW:
+        package = publish.find_package(harvest_object.harvest_source_id, harvest_object.guid)
+        item = Item.from_data(json.loads(harvest_object.content or "{}"))
+        if item is None:  # a withdrawal
             return "unchanged" if publish.is_withdrawn(package) else True
-        return "unchanged" if publish.is_current(package, Item.from_json(
-            harvest_object.content)) else True
+        return "unchanged" if publish.is_current(package, item) else True
 
     def import_stage(self, harvest_object: HarvestObject) -> bool:
         source = harvest_object.source
         config = source_config.parse(source.config, self.config_keys)
         guid = harvest_object.guid
         package = publish.find_package(source.id, guid)
-        if json.loads(harvest_object.content or "{}") == WITHDRAW:
+        item = Item.from_data(json.loads(harvest_object.content or "{}"))
+        if item is None:
             return self._withdraw(harvest_object, package, config["withdraw"])
-        item = Item.from_json(harvest_object.content)
         old = publish.published_item(source.id, guid) if package is not None else None
         changes = items.changes(old, item)
         try:
@@ -196,7 +194,7 @@ class Harvester(HarvesterBase):
         # queried anew: last_error_free_job leaves ``objects`` filtered
         objects = (model.Session.query(HarvestObject)
                    .filter(HarvestObject.harvest_job_id == previous_job.id).all())
-        stored = next((_extra(o, VALIDATORS) for o in objects if _extra(o, VALIDATORS)), None)
+        stored = next(filter(None, (_extra(o, VALIDATORS) for o in objects)), None)
         if not stored:
             return None
         known = json.loads(stored)
@@ -209,8 +207,8 @@ class Harvester(HarvesterBase):
         if not unchanged:
             return None
         run.validators = known
-        return [Item.from_json(o.content) for o in objects
-                if o.content and json.loads(o.content) != WITHDRAW]
+        found = (Item.from_data(json.loads(o.content)) for o in objects if o.content)
+        return [item for item in found if item is not None]
 
     def _check(self, found: Iterable[Item], source: HarvestSource) -> None:
         seen: set[str] = set()

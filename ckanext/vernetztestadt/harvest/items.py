@@ -49,8 +49,10 @@ class Item:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> Item:
-        data = json.loads(text)
+    def from_data(cls, data: dict[str, Any]) -> Item | None:
+        """The item of parsed content; None for other content (a withdrawal)."""
+        if "tables" not in data:
+            return None
         return cls(guid=data["guid"], dataset=data["dataset"],
                    tables=[Table(**table) for table in data["tables"]],
                    documents=data.get("documents", []))

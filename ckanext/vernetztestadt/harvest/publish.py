@@ -131,8 +131,7 @@ def published_item(source_id: str, guid: str) -> Item | None:
     obj = current_object(source_id, guid)
     if obj is None or not obj.content:
         return None
-    data = json.loads(obj.content)
-    return Item.from_json(obj.content) if "tables" in data else None
+    return Item.from_data(json.loads(obj.content))
 
 
 # -- files ------------------------------------------------------------------
@@ -293,15 +292,16 @@ def ensure_views(item: Item, dataset: dict[str, Any]) -> None:
         wanted = _views(table)
         if resource is None or not wanted:
             continue
-        views = tk.get_action("resource_view_list")(site_context(), {"id": resource["id"]})
+        context = site_context()
+        views = tk.get_action("resource_view_list")(dict(context), {"id": resource["id"]})
         for view_type, config in wanted:
             mine = [v for v in views if v["view_type"] == view_type]
             key = "chart" if view_type == CHART_VIEW else "map"
             if not mine:
-                tk.get_action("resource_view_create")(site_context(), {
+                tk.get_action("resource_view_create")(dict(context), {
                     "resource_id": resource["id"], "view_type": view_type, **config})
             elif mine[0].get(key) != config[key]:
-                tk.get_action("resource_view_update")(site_context(), {**mine[0], **config})
+                tk.get_action("resource_view_update")(dict(context), {**mine[0], **config})
 
 
 def withdraw(package: model.Package, mode: str, job_id: str) -> None:

@@ -35,10 +35,7 @@ class RunError(Exception):
 
 def _existing(name: str) -> dict[str, Any] | None:
     try:
-        # not from the index: ckanext-harvest re-indexes a source after each
-        # job with its unconverted extras as the "validated" dict
-        return tk.get_action("harvest_source_show")(site_context(use_cache=False),
-                                                    {"id": name})
+        return tk.get_action("harvest_source_show")(site_context(), {"id": name})
     except tk.ObjectNotFound:
         return None
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .. import resources
+from . import config as source_config
 
 #: ckanext-harvest's schedules (``harvest_source_frequency_exists``).
 FREQUENCIES = ("MANUAL", "MONTHLY", "WEEKLY", "BIWEEKLY", "DAILY", "ALWAYS")
@@ -65,8 +66,11 @@ def _problems(data: Any) -> list[str]:
         problems.append(f"„frequency“ muss einer von {', '.join(FREQUENCIES)} sein")
     if not isinstance(data.get("config", {}), dict):
         problems.append("„config“ muss eine Zuordnung sein")
-    if not str(data.get("url", "")).startswith(("http://", "https://", "package:")):
-        problems.append("„url“ muss eine http(s)-Adresse oder package:… sein")
+    if data.get("url"):
+        try:
+            source_config.url(data["url"])
+        except ValueError as error:
+            problems.append(f"„url“ {error}")
     return problems
 
 
