@@ -63,6 +63,13 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return validation_display.annotate(pkg_dict)
 
+    # IPackageController: a change's reports join CKAN's transaction
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        validation_gate.record_in_transaction(context, pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        validation_gate.record_in_transaction(context, pkg_dict)
+
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         facets_dict["validation_status"] = tk._("Prüfstatus")

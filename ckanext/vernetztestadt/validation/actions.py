@@ -16,7 +16,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import batch, display, reports, service
+from . import batch, display, reports, service, staging
 
 
 def _resource_id(data_dict: dict[str, Any]) -> str:
@@ -32,7 +32,16 @@ def resource_validation_show(context: dict[str, Any], data_dict: dict[str, Any])
     report = reports.get(resource_id)
     if report is None:
         raise tk.ObjectNotFound(_("Für diese Ressource gibt es keinen Prüfbericht."))
-    return report
+    staged = staging.public(report.get("staged"), _may_update(context, resource_id))
+    return {**report, "staged": staged}
+
+
+def _may_update(context: dict[str, Any], resource_id: str) -> bool:
+    try:
+        tk.check_access("resource_update", dict(context), {"id": resource_id})
+    except tk.NotAuthorized:
+        return False
+    return True
 
 
 def resource_validation_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> None:
@@ -61,7 +70,7 @@ def resource_validation_run(context: dict[str, Any], data_dict: dict[str, Any]) 
         package = tk.get_action("package_show")({"ignore_auth": True},
                                                 {"id": resource["package_id"]})
         batch.validate_now(resource, package)
-    return reports.get(resource_id)
+    return resource_validation_show(dict(context), {"resource_id": resource_id})
 
 
 # -- auth ----------------------------------------------------------------------

@@ -13,6 +13,8 @@ Must not touch: CKAN (no actions, no model, no config), fetching files
 from __future__ import annotations
 
 import copy
+import functools
+import logging
 import re
 import time
 import zipfile
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fetching import looks_like_html
-from . import uniqueness
+from . import cells, content, uniqueness
 from .dialect import Declared, Dialect, DialectError, sniff
 from .messages import error_title
 
@@ -30,6 +32,7 @@ EXCEL_FORMATS = ("xlsx", "xls")
 TABULAR_FORMATS = (*TEXT_FORMATS, *EXCEL_FORMATS, "json")
 
 SUCCESS, FAILURE, ERROR = "success", "failure", "error"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ class Limits:
     max_bytes: int = 200 * 1024**2
     max_rows: int = 2_000_000
     max_errors: int = 1000
+    #: formula cells: refuse, warn or allow (``cells.POLICIES``)
+    formulas: str = "warn"
+
+
+class TimeUp(Exception):
+    """The validation passed its deadline (the caller moves it to a job)."""
 
 
 @dataclass
@@ -95,7 +104,51 @@ def _precheck(path: Path, fmt: str, limits: Limits) -> Outcome | None:
                         "(falsche Adresse oder Fehlerseite des Servers?).", path.name)
     if fmt == "xlsx":
         return _check_zip(path, limits)
+    kind = content.binary_kind(head) if fmt != "xls" else None
+    if kind:
+        return rejected("format-error", f"Die Datei ist {kind}, keine Tabelle im Format "
+                        f"{fmt.upper()}.", path.name)
     return None
+
+
+def _check_quotes(path: Path, dialect: Dialect) -> Outcome | None:
+    line = content.unterminated_quote(path, dialect)
+    if line is None:
+        return None
+    return rejected("format-error", f"In Zeile {line} beginnt ein Wert in Anführungszeichen, "
+                    "der nie endet: der Rest der Datei wäre eine einzige Zelle.", path.name)
+
+
+#: German names of what a broken file of each format is (frictionless' own
+#: messages are English and name internals).
+_BROKEN = {
+    "xlsx": "Die Excel-Datei (XLSX) ist beschädigt oder keine Excel-Datei.",
+    "xls": "Die Excel-Datei (XLS) ist beschädigt oder keine Excel-Datei.",
+    "json": "Die JSON-Datei ist kein gültiges JSON oder keine Tabelle (erwartet: eine "
+            "Liste von Zeilen oder Objekten).",
+}
+
+
+@functools.cache
+def _broken_file_errors() -> tuple[type[BaseException], ...]:
+    """What the readers raise on a broken file (not on a bug of ours)."""
+    import csv
+
+    import ijson
+    import xlrd
+    from frictionless import FrictionlessException
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (FrictionlessException, zipfile.BadZipFile, csv.Error, ValueError, KeyError,
+            IndexError, EOFError, OSError, xlrd.XLRDError, ijson.JSONError,
+            InvalidFileException)
+
+
+
+def _unreadable(path: Path, fmt: str) -> Outcome:
+    message = _BROKEN.get(fmt, "Die Datei lässt sich nicht als Tabelle lesen (beschädigt "
+                               "oder kein Text im Format CSV).")
+    return rejected("format-error", message, path.name)
 
 
 def _check_zip(path: Path, limits: Limits) -> Outcome | None:
@@ -177,8 +230,11 @@ _DEFAULT_LIMITS = Limits()
 
 def validate_file(path: Path | str, schema: dict[str, Any] | None, *, fmt: str | None = None,
                   declared: Declared = _NOTHING_DECLARED,
-                  limits: Limits = _DEFAULT_LIMITS) -> Outcome:
-    """Validate one file against a Table Schema (or its shape, without one)."""
+                  limits: Limits = _DEFAULT_LIMITS, deadline: float | None = None) -> Outcome:
+    """Validate one file against a Table Schema (or its shape, without one).
+
+    With a ``deadline`` (``time.monotonic()`` value) the run raises
+    ``TimeUp`` once it is passed."""
     path = Path(path)
     started = time.monotonic()
     fmt = fmt or file_format(path.name, None) or "csv"
@@ -189,29 +245,56 @@ def validate_file(path: Path | str, schema: dict[str, Any] | None, *, fmt: str |
         dialect = sniff(path, declared, fmt in TEXT_FORMATS) if fmt != "xlsx" else None
     except DialectError as exc:
         return rejected(exc.kind, str(exc), path.name)
+    quotes = _check_quotes(path, dialect) if dialect and fmt in TEXT_FORMATS else None
+    if quotes is not None:
+        return quotes
+    try:
+        outcome = _validate(path, fmt, dialect, schema, limits, deadline)
+    except _broken_file_errors():
+        log.info("unreadable %s file %s", fmt, path.name, exc_info=True)
+        return _unreadable(path, fmt)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _validate(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any] | None,
+              limits: Limits, deadline: float | None) -> Outcome:
     inferred = None
     if schema is None:
         inferred = infer_schema(path, fmt, dialect)
         effective = _structural(inferred)
     else:
         effective = localise_schema(schema, dialect) if dialect else schema
-    outcome = _run(path, fmt, dialect, effective, limits)
+    outcome = _run(path, fmt, dialect, effective, limits, deadline)
     outcome.inferred_schema = inferred
-    outcome.seconds = time.monotonic() - started
     return outcome
 
 
+def _on_row(deadline: float | None) -> Any:
+    if deadline is None:
+        return None
+
+    def check(row: Any) -> None:
+        if time.monotonic() > deadline:
+            raise TimeUp()
+    return check
+
+
 def _run(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any],
-         limits: Limits) -> Outcome:
+         limits: Limits, deadline: float | None = None) -> Outcome:
     from frictionless import Checklist
 
     # unique/primaryKey are checked with bounded memory instead of by frictionless
     core, unique, primary = uniqueness.split(schema)
-    checks = [uniqueness.UniqueOnDisk(unique=unique, primary=primary)] if unique or primary else []
+    checks: list[Any] = [uniqueness.UniqueOnDisk(unique=unique, primary=primary)] \
+        if unique or primary else []
+    cell_check = cells.CellContent(formulas=limits.formulas)
+    checks.append(cell_check)
     resource = _resource(path, fmt, dialect, core)
     report = resource.validate(Checklist(checks=checks), limit_errors=limits.max_errors,
-                               limit_rows=limits.max_rows + 1)
+                               limit_rows=limits.max_rows + 1, on_row=_on_row(deadline))
     descriptor = report.to_descriptor()
+    _note_formulas(descriptor, cell_check)
     task = descriptor["tasks"][0] if descriptor.get("tasks") else {"errors": [], "stats": {}}
     # duplicates found in a later batch are reported late: restore file order
     task.get("errors", []).sort(key=lambda e: e.get("rowNumber") or 0)
@@ -224,3 +307,16 @@ def _run(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, Any],
     if any(e.get("type") in ("scheme-error", "task-error") for e in errors):
         status = ERROR
     return Outcome(status, descriptor, dialect=dialect, rows=rows, errors=errors)
+
+
+def _note_formulas(descriptor: dict[str, Any], check: cells.CellContent) -> None:
+    """Formula cells under the ``warn`` policy: a German warning in the report."""
+    if not check.flagged_count or not descriptor.get("tasks"):
+        return
+    more = check.flagged_count - len(check.flagged)
+    where = "; ".join(check.flagged) + (f" und {more} weitere" if more > 0 else "")
+    warning = (f"{check.flagged_count} Zelle(n) beginnen wie eine Tabellenkalkulations-Formel "
+               f"(CSV-Injection, z. B. „=…“, „@…“): {where}. Bitte prüfen, bevor die Datei "
+               "in Excel geöffnet wird.")
+    descriptor["tasks"][0].setdefault("warnings", []).append(warning)
+    descriptor.setdefault("warnings", []).append(warning)

@@ -20,21 +20,38 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import display, jobs, messages, reports, service, staging
+from . import content, display, jobs, messages, previous, reports, service, staging
 from .engine import Outcome
 
 
 # -- deciding --------------------------------------------------------------
-def _existing(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any] | None:
+def _existing(action: str, data_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """The dataset an update changes (a create changes none, whatever name it
+    asks for); read only after the caller's right to change it was checked."""
     ident = data_dict.get("id") or data_dict.get("name")
-    if not ident:
+    if action == "package_create" or not ident:
         return None
     try:
-        return tk.get_action("package_show")(
-            {"ignore_auth": True, "for_update": True, "user": context.get("user")},
-            {"id": ident})
+        return tk.get_action("package_show")({"ignore_auth": True, "for_update": True},
+                                             {"id": ident})
     except tk.ObjectNotFound:
         return None
+
+
+def _claim_resources(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> set[str]:
+    """The ids of the resources this change may read the stored files of:
+    the changed dataset's own. A resource id of another dataset is refused
+    (CKAN would move that resource here, and the gate would read its file)."""
+    import ckan.model as model
+
+    own = {r["id"] for r in (existing or {}).get("resources", [])}
+    for resource in data_dict.get("resources") or []:
+        ident = resource.get("id") if isinstance(resource, dict) else None
+        if ident and ident not in own and model.Resource.get(str(ident)) is not None:
+            raise tk.ValidationError({"resources": [_(
+                "Die Ressource „{0}“ gehört nicht zu diesem Datensatz; neue Ressourcen "
+                "werden ohne ID angelegt.").format(ident)]})
+    return own
 
 
 def will_be_public(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> bool:
@@ -71,14 +88,18 @@ class Verdicts:
     def only_waiting(self) -> bool:
         return bool(self.problems) and self.waiting == len(self.problems)
 
-    def judge(self, index: int, resource: dict[str, Any], package: dict[str, Any]) -> None:
+    def judge(self, index: int, resource: dict[str, Any], package: dict[str, Any],
+              stored: bool) -> None:
+        """Validate the resource's file (or use its current report); ``stored``:
+        its stored file may be read (a resource of the changed dataset)."""
         stream = _upload_stream(resource)
-        report = self.current_report(resource) if stream is None else None
+        report = self.current_report(resource) if stream is None and stored else None
         if report is not None:
             self._note(resource, report["status"], (report.get("report") or {}))
             return
         self.fresh[index] = service.validate_resource(resource, package, stream=stream,
-                                                      background_if_large=not self.strict)
+                                                      background_if_large=not self.strict,
+                                                      stored=stored)
         if stream is not None:
             stream.seek(0)  # CKAN stores the same stream afterwards
         outcome = self.fresh[index][0]
@@ -107,6 +128,21 @@ def _upload_stream(resource: dict[str, Any]) -> Any:
     return getattr(upload, "stream", None) if getattr(upload, "filename", None) else None
 
 
+def _table_format(resource: dict[str, Any]) -> str | None:
+    """The resource's tabular format after CKAN's normalisation of its label,
+    or what an incoming upload's bytes show; a table labelled otherwise is
+    labelled by what it is, so that every later check agrees."""
+    stream = _upload_stream(resource)
+    if stream is None:
+        return service.resource_format(resource)
+    head = stream.read(content.HEAD_BYTES)
+    stream.seek(0)
+    fmt = service.resource_format(resource, head)
+    if fmt and service.resource_format(resource) is None:
+        resource["format"] = fmt.upper()
+    return fmt
+
+
 def refusal(problems: list[str]) -> tk.ValidationError:
     message = _("Der Datensatz kann nicht veröffentlicht werden, solange Tabellen die "
                 "Prüfung nicht bestanden haben. {0}").format(" | ".join(problems))
@@ -121,30 +157,65 @@ def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
 
 
 def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
-               existing: dict[str, Any] | None) -> Verdicts:
+               existing: dict[str, Any] | None, own: set[str]) -> Verdicts:
     verdicts = Verdicts(reports.for_package(existing["id"]) if existing else {},
                         strict=bool(context.get(service.STRICT)))
     package = {**(existing or {}), **data_dict}
     for index, resource in enumerate(_resources(data_dict, existing)):
-        if service.is_tabular(resource):
-            verdicts.judge(index, resource, package)
+        if _table_format(resource):
+            verdicts.judge(index, resource, package, stored=resource.get("id") in own)
     return verdicts
 
 
-def _record(result: dict[str, Any], verdicts: Verdicts, publish: bool = False) -> None:
-    """Store what this request validated, now that resources have ids; queue
-    the large files for a background job."""
-    resources = result.get("resources", [])
-    for index, (outcome, digest) in verdicts.fresh.items():
-        if index >= len(resources):
-            continue
-        resource = resources[index]
-        if outcome.status == reports.CREATED:
-            reports.save(resource["id"], result["id"], reports.CREATED,
-                         url=resource.get("url"), publish_when_valid=publish)
-            jobs.enqueue_after_commit(resource["id"])
-        else:
-            service.record(resource, result["id"], outcome, digest, publish_when_valid=publish)
+class Pending:
+    """What a change validated, to be stored in CKAN's own transaction: by
+    ``record_in_transaction`` (CKAN's after_dataset_create/update hook, before
+    its commit), else right after the action."""
+
+    def __init__(self, verdicts: Verdicts, publish: bool,
+                 held: dict[int, dict[str, Any]]) -> None:
+        self.verdicts, self.publish, self.held = verdicts, publish, held
+        self.done = False
+
+    def record(self, package_id: str, resources: list[dict[str, Any]]) -> None:
+        """Store the reports, now that resources have ids (``resources`` in the
+        order of the change); queue the large files for a background job."""
+        if self.done:
+            return
+        self.done = True
+        for index, (outcome, digest) in self.verdicts.fresh.items():
+            if index >= len(resources):
+                continue
+            resource = resources[index]
+            if outcome.status == reports.CREATED:
+                reports.save(resource["id"], package_id, reports.CREATED,
+                             url=resource.get("url"), publish_when_valid=self.publish)
+                jobs.enqueue_after_commit(resource["id"])
+            else:
+                service.record(resource, package_id, outcome, digest,
+                               publish_when_valid=self.publish)
+        for index, staged in self.held.items():
+            resource_id = resources[index]["id"]
+            reports.set_staged(resource_id, staged)
+            jobs.enqueue_after_commit(resource_id)
+
+
+PENDING = "vernetztestadt_validation_pending"
+
+
+def record_in_transaction(context: dict[str, Any], pkg_dict: dict[str, Any]) -> None:
+    """CKAN's after_dataset_create/update: store this change's reports in the
+    same transaction as the dataset (and before CKAN indexes it), so that a
+    failure anywhere leaves dataset, file and report as they were."""
+    import ckan.model as model
+
+    pending = context.get(PENDING)
+    if not isinstance(pending, Pending) or pending.done:
+        return
+    package = model.Package.get(pkg_dict["id"])
+    if package is None:
+        return
+    pending.record(package.id, [{"id": r.id, "url": r.url} for r in package.resources])
 
 
 # -- chained actions ----------------------------------------------------------
@@ -155,42 +226,73 @@ def enabled(context: dict[str, Any]) -> bool:
     if context.get(service.SKIP_GATE):
         return False
     return bool(context.get(service.STRICT)) or tk.asbool(
-        tk.config.get("ckanext.vernetztestadt.validation.gate", True))
+        tk.config.get("ckanext.vernetztestadt.validation.gate"))
 
 
-def _guarded(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+def _decide(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+            verdicts: Verdicts) -> tuple[dict[str, Any], bool, dict[int, dict[str, Any]]]:
+    """The change as it may go ahead (maybe made private, maybe with files
+    held back), whether to publish it once valid, and what was held back;
+    raises the refusal when it may not."""
+    if not verdicts.problems:
+        return data_dict, False, {}
+    if verdicts.strict:
+        raise refusal(verdicts.problems)
+    if not will_be_public(data_dict, existing):
+        return data_dict, False, {}
+    if verdicts.only_waiting and _may_wait(data_dict, existing):
+        # large files: saved non-public, published by the job once they pass
+        return {**data_dict, "private": True}, True, {}
+    if verdicts.only_waiting and _can_hold_back(data_dict, existing, verdicts):
+        # a published dataset keeps serving its valid files meanwhile
+        return data_dict, False, _hold_back(data_dict, existing, verdicts)
+    raise refusal(verdicts.problems)
+
+
+def _guarded(action: str, original: Any, context: dict[str, Any],
+             data_dict: dict[str, Any]) -> Any:
     if not enabled(context):
         return original(context, data_dict)
-    existing = _existing(context, data_dict)
-    verdicts = _judge_all(context, data_dict, existing)
-    publish_later, held = False, {}
-    if verdicts.problems and verdicts.strict:
-        raise refusal(verdicts.problems)
-    if verdicts.problems and will_be_public(data_dict, existing):
-        if verdicts.only_waiting and _may_wait(data_dict, existing):
-            # large files: saved non-public, published by the job once they pass
-            data_dict, publish_later = {**data_dict, "private": True}, True
-        elif verdicts.only_waiting and _can_hold_back(data_dict, existing, verdicts):
-            # a published dataset keeps serving its valid files meanwhile
-            held = _hold_back(data_dict, existing, verdicts)
-        else:
-            raise refusal(verdicts.problems)
-    result = original(context, data_dict)
-    package = result if isinstance(result, dict) else tk.get_action("package_show")(
-        {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
-    _record(package, verdicts, publish_later)
-    for resource_id, staged in held.items():
-        reports.set_staged(resource_id, staged)
-        jobs.enqueue_after_commit(resource_id)
-    if verdicts.fresh or held:
-        display.refresh_index(package["id"])
+    # CKAN's own check first: nothing is read, fetched or validated for a
+    # caller who may not make this change
+    tk.check_access(action, context, data_dict)
+    existing = _existing(action, data_dict)
+    own = _claim_resources(data_dict, existing)
+    verdicts = _judge_all(context, data_dict, existing, own)
+    data_dict, publish_later, held = _decide(data_dict, existing, verdicts)
+    pending = Pending(verdicts, publish_later, held)
+    context[PENDING] = pending
+    kept = previous.keep(_replaced_uploads(data_dict, existing))
+    try:
+        result = original(context, data_dict)
+        package = result if isinstance(result, dict) else tk.get_action("package_show")(
+            {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
+        if not pending.done:  # CKAN saw no change, so it ran no hook: store now
+            pending.record(package["id"], package.get("resources", []))
+            display.refresh_index(package["id"])
+    except BaseException:
+        kept.restore()
+        staging.discard(held.values())
+        raise
+    finally:
+        context.pop(PENDING, None)
+    kept.release()
     return result
 
 
+def _replaced_uploads(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+                      ) -> list[dict[str, Any]]:
+    """The stored uploads this change overwrites (a new upload for them)."""
+    current = {r["id"]: r for r in (existing or {}).get("resources", [])}
+    return [current[r["id"]] for r in data_dict.get("resources") or []
+            if isinstance(r, dict) and r.get("id") in current and _upload_stream(r) is not None
+            and current[r["id"]].get("url_type") == "upload"]
+
+
 def _waiting(data_dict: dict[str, Any], existing: dict[str, Any] | None,
-             verdicts: Verdicts) -> list[dict[str, Any]]:
+             verdicts: Verdicts) -> list[tuple[int, dict[str, Any]]]:
     resources = _resources(data_dict, existing)
-    return [resources[index] for index, (outcome, _) in verdicts.fresh.items()
+    return [(index, resources[index]) for index, (outcome, _) in verdicts.fresh.items()
             if outcome.status == reports.CREATED]
 
 
@@ -200,16 +302,16 @@ def _can_hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
     cannot be added without its file)."""
     current = {r["id"] for r in (existing or {}).get("resources", [])}
     return all(r.get("id") in current and r["id"] in verdicts.stored
-               for r in _waiting(data_dict, existing, verdicts))
+               for _, r in _waiting(data_dict, existing, verdicts))
 
 
 def _hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
-               verdicts: Verdicts) -> dict[str, dict[str, Any]]:
+               verdicts: Verdicts) -> dict[int, dict[str, Any]]:
     current = {r["id"]: r for r in (existing or {}).get("resources", [])}
     held = {}
-    for resource in _waiting(data_dict, existing, verdicts):
-        held[resource["id"]] = staging.hold_back(resource, current[resource["id"]],
-                                                 _upload_stream(resource))
+    for index, resource in _waiting(data_dict, existing, verdicts):
+        held[index] = staging.hold_back(resource, current[resource["id"]],
+                                        _upload_stream(resource))
     verdicts.fresh = {i: v for i, v in verdicts.fresh.items()
                       if v[0].status != reports.CREATED}
     return held
@@ -224,30 +326,45 @@ def _may_wait(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> boo
 
 @tk.chained_action
 def package_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded(original, context, data_dict)
+    return _guarded("package_create", original, context, data_dict)
 
 
 @tk.chained_action
 def package_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded(original, context, data_dict)
+    return _guarded("package_update", original, context, data_dict)
 
 
 @tk.chained_action
 def bulk_update_public(original: Any, context: dict[str, Any],
                        data_dict: dict[str, Any]) -> Any:
+    """All refusals at once, before CKAN publishes dataset by dataset (each
+    publication passes the gate again in package_update)."""
     if not enabled(context):
         return original(context, data_dict)
+    tk.check_access("bulk_update_public", context, data_dict)
     problems = []
-    for ident in data_dict.get("datasets", []):
-        package = tk.get_action("package_show")({"ignore_auth": True}, {"id": ident})
-        verdicts = _judge_all(context, {"resources": package["resources"]}, package)
-        _record(package, verdicts)
+    for package in _bulk_targets(data_dict):
+        own = {r["id"] for r in package["resources"]}
+        verdicts = _judge_all(context, {"resources": package["resources"]}, package, own)
+        Pending(verdicts, False, {}).record(package["id"], package["resources"])
         if verdicts.fresh:
             display.refresh_index(package["id"])
         problems += [f"{package['name']}: {p}" for p in verdicts.problems]
     if problems:
         raise refusal(problems)
     return original(context, data_dict)
+
+
+def _bulk_targets(data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """The datasets CKAN's bulk_update_public changes: the named ones that
+    belong to the organization the caller was authorized for."""
+    import ckan.model as model
+
+    ids = [str(i) for i in data_dict.get("datasets") or []]
+    query = model.Session.query(model.Package.id).filter(
+        model.Package.id.in_(ids), model.Package.owner_org == data_dict.get("org_id"))
+    return [tk.get_action("package_show")({"ignore_auth": True}, {"id": row.id})
+            for row in query]
 
 
 def get_actions() -> dict[str, Any]:

@@ -41,6 +41,8 @@ _TITLES = {
     "host-not-allowed": N_("Adresse nicht erlaubt"),
     "timeout": N_("Zeitlimit überschritten"),
     "schema-error": N_("Table Schema nicht nutzbar"),
+    "control-character": N_("Steuerzeichen in der Zelle (Binärdaten?)"),
+    "formula-cell": N_("Zelle beginnt wie eine Formel (CSV-Injection)"),
 }
 
 

@@ -92,8 +92,22 @@ def statuses(package_id: str) -> dict[str, str]:
     return {row.resource_id: row.status for row in rows}
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NUL characters replaced: PostgreSQL's JSONB cannot hold
+    them, and a report quotes whatever a broken file contains."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def save(resource_id: str, package_id: str, status: str, **values: Any) -> None:
     """Insert or replace the resource's report; ``created`` marks each new run."""
+    values = {key: json_safe(value) if key in ("report", "error", "staged") else value
+              for key, value in values.items()}
     now = _now()
     row = {"resource_id": resource_id, "package_id": package_id, "status": status,
            "created": values.pop("created", now),
@@ -109,7 +123,7 @@ def set_staged(resource_id: str, staged: dict[str, Any] | None) -> None:
     """Record (or clear) a held-back replacement; the report itself, which
     belongs to the file being served, stays as it is."""
     _session().execute(sa.update(TABLE).where(TABLE.c.resource_id == resource_id)
-                       .values(staged=staged))
+                       .values(staged=json_safe(staged)))
 
 
 def clear_publish_request(package_id: str) -> None:

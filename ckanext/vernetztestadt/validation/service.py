@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,18 @@ from typing import IO, Any
 import ckan.plugins.toolkit as tk
 
 from .. import table_schemas
-from . import fetch, reports
-from .dialect import Declared
-from .engine import ERROR, Limits, Outcome, file_format, rejected, validate_file
+from . import content, fetch, reports
+from .dialect import Declared, DialectError, sniff
+from .engine import (
+    ERROR,
+    TEXT_FORMATS,
+    Limits,
+    Outcome,
+    TimeUp,
+    file_format,
+    rejected,
+    validate_file,
+)
 
 PREFIX = "ckanext.vernetztestadt.validation."
 #: Context key of callers that validated the change themselves (the gate skips it).
@@ -37,34 +47,53 @@ STRICT = "vernetztestadt_validation_strict"
 class Settings:
     limits: Limits
     policy: fetch.Policy
+    #: the request-time bound: bigger tables, or slower runs, go to a job
     sync_max_bytes: int
     sync_max_rows: int
+    sync_max_columns: int
+    sync_max_cells: int
+    sync_max_seconds: float
     max_seconds: int
 
 
 def settings() -> Settings:
-    def number(name: str, default: int) -> int:
-        return int(tk.config.get(PREFIX + name, default))
+    def number(name: str) -> int:
+        return int(tk.config.get(PREFIX + name))
 
-    max_bytes = number("max_bytes", 200 * 1024**2)
-    hosts = tuple(str(tk.config.get(PREFIX + "allowed_hosts", "*")).lower().split())
+    max_bytes = number("max_bytes")
+    hosts = tuple(str(tk.config.get(PREFIX + "allowed_hosts")).lower().split())
     return Settings(
-        limits=Limits(max_bytes=max_bytes, max_rows=number("max_rows", 2_000_000),
-                      max_errors=number("max_errors", 1000)),
+        limits=Limits(max_bytes=max_bytes, max_rows=number("max_rows"),
+                      max_errors=number("max_errors"),
+                      formulas=str(tk.config.get(PREFIX + "formula_cells"))),
         policy=fetch.Policy(allowed_hosts=hosts or ("*",), max_bytes=max_bytes,
-                            timeout=float(tk.config.get(PREFIX + "url_timeout", 30))),
-        sync_max_bytes=number("sync_max_bytes", 5 * 1024**2),
-        sync_max_rows=number("sync_max_rows", 50_000),
-        max_seconds=number("max_seconds", 600))
+                            timeout=float(number("url_timeout"))),
+        sync_max_bytes=number("sync_max_bytes"), sync_max_rows=number("sync_max_rows"),
+        sync_max_columns=number("sync_max_columns"), sync_max_cells=number("sync_max_cells"),
+        sync_max_seconds=float(number("sync_max_seconds")),
+        max_seconds=number("max_seconds"))
 
 
-def resource_format(resource: dict[str, Any]) -> str | None:
-    """The tabular format of a resource, or None if it is not a table."""
+def _normal_format(declared: str | None) -> str:
+    """The format as CKAN stores it ("text/csv" becomes "CSV")."""
+    from ckan.lib.helpers import unified_resource_format
+
+    text = (declared or "").strip()
+    return unified_resource_format(text) if text else ""
+
+
+def resource_format(resource: dict[str, Any], head: bytes | None = None) -> str | None:
+    """The tabular format of a resource, or None if it is not a table: from
+    its format after CKAN's normalisation, its file name, and — where the
+    first bytes are at hand — what they show, whatever the label says."""
     name = resource.get("url") or ""
     upload = resource.get("upload")
     if getattr(upload, "filename", None):
         name = upload.filename
-    return file_format(name, resource.get("format"))
+    labelled = file_format(name, _normal_format(resource.get("format")))
+    if head is None:
+        return labelled
+    return content.sniff_format(head) if labelled is None else labelled
 
 
 def is_tabular(resource: dict[str, Any]) -> bool:
@@ -106,26 +135,24 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def count_lines(path: Path, stop_after: int) -> int:
-    """Lines in a file, counting no further than ``stop_after``."""
-    lines = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            lines += chunk.count(b"\n")
-            if lines > stop_after:
-                break
-    return lines
-
-
-def fits_request(path: Path, config: Settings) -> bool:
-    """Small enough to validate within the request (else a background job)."""
-    size = path.stat().st_size
-    return size <= config.sync_max_bytes and count_lines(path, config.sync_max_rows) <= \
-        config.sync_max_rows
+def fits_request(path: Path, resource: dict[str, Any], config: Settings) -> bool:
+    """Small enough to validate within the request (else a background job):
+    by bytes, and by the table's real rows and cells (an XLSX is zipped)."""
+    if path.stat().st_size > config.sync_max_bytes:
+        return False
+    fmt = resource_format(resource) or "csv"
+    try:
+        dialect = sniff(path, declared(resource), fmt in TEXT_FORMATS) \
+            if fmt in TEXT_FORMATS else None
+    except DialectError:
+        return True  # refused at once by the validation
+    size = content.table_size(path, fmt, dialect, config.sync_max_rows)
+    return size.rows <= config.sync_max_rows and size.columns <= config.sync_max_columns \
+        and size.cells <= config.sync_max_cells
 
 
 def run_on_path(path: Path, resource: dict[str, Any], dataset_type: str,
-                config: Settings | None = None) -> Outcome:
+                config: Settings | None = None, deadline: float | None = None) -> Outcome:
     """Validate a local file as the content of ``resource``."""
     config = config or settings()
     try:
@@ -133,18 +160,21 @@ def run_on_path(path: Path, resource: dict[str, Any], dataset_type: str,
     except SchemaUnavailable as exc:
         return rejected("schema-error", str(exc), path.name, status=ERROR)
     return validate_file(path, schema, fmt=resource_format(resource),
-                         declared=declared(resource), limits=config.limits)
+                         declared=declared(resource), limits=config.limits, deadline=deadline)
 
 
 def open_source(resource: dict[str, Any], config: Settings,
-                stream: IO[bytes] | None = None) -> AbstractContextManager[Path]:
+                stream: IO[bytes] | None = None,
+                stored: bool = True) -> AbstractContextManager[Path]:
     """A context manager giving a local path of the resource's file: the
-    incoming upload ``stream``, the stored upload, or a download of its URL."""
+    incoming upload ``stream``, the stored upload (only with ``stored``: the
+    caller vouched that the resource is one the requester may update), or a
+    download of its URL."""
     suffix = "." + (resource_format(resource) or "csv")
     if stream is not None:
         return fetch.temporary_copy(stream, suffix, config.limits.max_bytes)
     if resource.get("url_type") == "upload":
-        path = fetch.upload_path(resource)
+        path = fetch.upload_path(resource) if stored else None
         if path is None:
             raise fetch.FetchError("fetch-error", "Die hochgeladene Datei fehlt im Speicher.")
         return fetch.temporary_copy(path.open("rb"), suffix, config.limits.max_bytes)
@@ -168,19 +198,26 @@ def record(resource: dict[str, Any], package_id: str, outcome: Outcome,
 
 def validate_resource(resource: dict[str, Any], package: dict[str, Any],
                       stream: IO[bytes] | None = None, background_if_large: bool = False,
-                      ) -> tuple[Outcome, str | None]:
+                      stored: bool = True) -> tuple[Outcome, str | None]:
     """Fetch and validate a resource now; returns the outcome and the file's
     SHA-256 (None when it could not be fetched). Does not store anything.
 
-    With ``background_if_large`` a file beyond the request's limits is not
-    validated: the outcome's status is ``created``, for a background job."""
+    With ``background_if_large`` a table beyond the request's bound (bytes,
+    rows, cells, or a run longer than ``sync_max_seconds``) is left for a
+    background job: the outcome's status is then ``created``."""
     config = settings()
+    later = Outcome(reports.CREATED, {}), None
     try:
-        with open_source(resource, config, stream) as path:
-            if background_if_large and not fits_request(path, config):
-                return Outcome(reports.CREATED, {}), None
-            outcome = run_on_path(path, resource, package.get("type") or "dataset", config)
+        with open_source(resource, config, stream, stored) as path:
+            if background_if_large and not fits_request(path, resource, config):
+                return later
+            deadline = time.monotonic() + config.sync_max_seconds \
+                if background_if_large else None
+            outcome = run_on_path(path, resource, package.get("type") or "dataset", config,
+                                  deadline)
             return outcome, sha256(path)
+    except TimeUp:
+        return later
     except fetch.FetchError as exc:
         status = "failure" if exc.kind == "file-too-large" else ERROR
         return rejected(exc.kind, str(exc), resource.get("url") or "", status=status), None

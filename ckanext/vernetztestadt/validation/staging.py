@@ -3,8 +3,9 @@ while a new, large one is validated in the background.
 
 Owns: taking a new URL or upload out of a change to a public dataset (the
 resource keeps its current file), keeping the upload in a staging folder
-under CKAN's storage path, and — in the job — applying the replacement once
-it passed, or recording why it was rejected.
+under CKAN's storage path (removed again if the change fails), what the API
+shows of it (not its path), and — in the job — applying the replacement
+once it passed, or recording why it was rejected.
 
 Must not touch: the decision whether a change may be published (``gate``).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +49,24 @@ def hold_back(resource: dict[str, Any], current: dict[str, Any],
     resource["url"] = current.get("url")
     resource["url_type"] = current.get("url_type")
     return staged
+
+
+def discard(held: Iterable[dict[str, Any]]) -> None:
+    """Remove the staged files of a change that failed (no job will read them)."""
+    for staged in held:
+        if staged.get("path"):
+            Path(staged["path"]).unlink(missing_ok=True)
+
+
+def public(staged: dict[str, Any] | None, may_update: bool) -> dict[str, Any] | None:
+    """What the API shows of a held-back file: never where the server keeps
+    it; its name, URL and report (cell values of a file that is not
+    published) only to those who may update the resource."""
+    if not staged:
+        return staged
+    if not may_update:
+        return {"state": staged.get("state")}
+    return {key: value for key, value in staged.items() if key != "path"}
 
 
 def candidate(resource: dict[str, Any], staged: dict[str, Any]) -> dict[str, Any]:
