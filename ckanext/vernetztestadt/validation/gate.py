@@ -7,9 +7,14 @@ a change would leave a public dataset with a tabular resource whose current
 file has not passed, and the German refusal (a ValidationError: HTTP 409
 through the API).
 
-CKAN stores an incoming upload inside package_update; the gate validates its
-stream before that, so a refused upload for a published dataset replaces
-nothing and the previous file keeps being served byte for byte.
+Order of work: CKAN's own ``check_access`` for the action first (nothing is
+read, fetched or validated for a caller who may not make the change, so a
+refusal only quotes what the caller may read); then the files — the
+incoming upload stream, or the stored file of a resource of the changed
+dataset only (a resource id of another dataset is refused). The reports are
+stored in CKAN's transaction (its after_dataset_create/update hook) and an
+overwritten upload is kept (``previous``) until the change went through, so
+file, report and badge change together or not at all.
 
 Must not touch: how a file is validated (``service``/``engine``).
 """
