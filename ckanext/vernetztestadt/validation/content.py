@@ -81,8 +81,9 @@ def sniff_format(data: bytes) -> str | None:
         return "xls"
     if binary_kind(data):
         return None
-    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if start in (b"[", b"{"):
+    # a JSON table is a list of rows; an object (GeoJSON, a descriptor) is
+    # a table only when labelled JSON
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
         return "json"
     return "csv" if _looks_like_csv(data) else None
 
