@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from ckan.logic import ValidationError
 from ckan.tests import factories, helpers
 from conftest import fixture
 from werkzeug import Response
@@ -138,11 +139,14 @@ def test_internal_addresses_need_an_explicit_permission(make_source, harvest, ht
 
 
 @pytest.mark.ckan_config("ckanext.vernetztestadt.harvest.allowed_hosts", "")
-def test_a_source_can_allow_an_internal_host(make_source, harvest, httpserver):
+def test_a_source_cannot_allow_an_internal_host(make_source, harvest, httpserver):
+    """Only the site configuration widens the host policy, not a source's
+    config (issue 12, finding 4; more in tests/test_url_policy.py)."""
     httpserver.expect_request("/ranking").respond_with_data(GOOD)
-    make_source("bitkom", httpserver.url_for("/ranking"),
-                {"ranking": "bitkom", "allowed_hosts": ["127.0.0.1"]})
-    assert harvest("bitkom").errors == []
+    with pytest.raises(ValidationError, match="Site-Konfiguration"):
+        make_source("bitkom", httpserver.url_for("/ranking"),
+                    {"ranking": "bitkom", "allowed_hosts": ["127.0.0.1"]})
+    assert httpserver.log == []
 
 
 def test_the_job_report_names_the_error(earlier_run, harvest, httpserver, app):

@@ -7,7 +7,8 @@ each key, and the German message naming every problem at once, which
 ckanext-harvest shows on the source form (``validate_config``). A harvester
 adds its own keys as a tuple of ``Key``; nothing else is code.
 
-Must not touch: fetching or harvesting itself.
+Must not touch: fetching or harvesting itself (``allowed_hosts`` is read with
+the host rules of ``fetching``, the one URL policy; nothing is fetched here).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+
+from .. import fetching
 
 WITHDRAW = ("outdated", "delete")
 
@@ -72,10 +75,22 @@ def _bbox(value: Any) -> tuple[float, float, float, float]:
 
 
 def _hosts(value: Any) -> tuple[str, ...]:
+    """Servers a source may also fetch from, only at public addresses: an
+    organisation editor writes this config, and internal servers are the site
+    configuration's decision (``documents.policy`` applies it when fetching;
+    an internal IP here is refused now, so the editor learns it at once)."""
     values = value.split() if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip()
+                                               for v in values):
         raise ValueError("muss eine Liste von Servernamen sein")
-    return tuple(v.strip().lower() for v in values)
+    hosts = tuple(fetching.canonical_host(v) for v in values)
+    internal = [h for h in hosts if (address := fetching.literal_address(h)) is not None
+                and not fetching.is_public(address)]
+    if internal:
+        raise ValueError(f"nennt die interne Adresse „{internal[0]}“; interne Server gibt "
+                         "nur die Site-Konfiguration frei "
+                         "(ckanext.vernetztestadt.harvest.allowed_hosts)")
+    return hosts
 
 
 def positive_int(value: Any) -> int:
@@ -129,7 +144,8 @@ COMMON_KEYS = (
     Key("format", "Format der Dokumente; ohne Angabe am Inhalt erkannt.", nonempty_text),
     Key("ags", "Gemeindeschlüssel der Stadt (AGS), Standard 05513000.", _ags),
     Key("bbox", "Gebietsfilter [West, Süd, Ost, Nord] in Grad (WGS84).", _bbox),
-    Key("allowed_hosts", "Weitere erlaubte Server (auch interne Adressen).", _hosts, ()),
+    Key("allowed_hosts", "Weitere erlaubte Server, nur mit öffentlichen Adressen (interne "
+        "gibt nur die Site-Konfiguration frei).", _hosts, ()),
     Key("documents", "Dokumente statt der einen URL der Quelle: Liste von {url, …}.",
         _documents),
     Key("withdraw", "Upstream verschwundene Datensätze: outdated (als veraltet markieren) "

@@ -1,10 +1,12 @@
 """Getting a harvest source's documents: bytes, validators, guards.
 
-Owns: the host policy of a source (its own URLs' hosts, which must resolve to
-public addresses; its ``allowed_hosts`` and the site-wide list, which may be
-internal), reading ``package:`` URLs (snapshots shipped in ``harvesters/``),
-conditional requests with the validators of the previous run, and the
-"HTML page where data was expected" check. Errors are ``DocumentError`` with
+Owns: the host policy of a source: the hosts of its own URLs and of its
+config's ``allowed_hosts`` may be fetched only while they resolve to public
+addresses (whoever wrote the config); internal addresses are reachable only
+when the site configuration (``ckanext.vernetztestadt.harvest.allowed_hosts``)
+lists the host. Also reading ``package:`` URLs (snapshots shipped in
+``harvesters/``), conditional requests with the validators of the previous
+run, and the "HTML page where data was expected" check. Errors are ``DocumentError`` with
 a German message naming the URL.
 
 Must not touch: HTTP itself (``fetching`` is the one client) or what the
@@ -17,7 +19,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import ckan.plugins.toolkit as tk
 
@@ -48,13 +49,16 @@ class Document:
 
 
 def policy(urls: Iterable[str], config: dict[str, Any]) -> fetching.Policy:
-    """The fetch policy of one source."""
+    """The fetch policy of one source. A source's config is written by
+    organisation editors, so it can name hosts but never widen the policy to
+    internal addresses: that is the site configuration's alone."""
     site = str(tk.config.get("ckanext.vernetztestadt.harvest.allowed_hosts") or "").split()
-    own = tuple(sorted({urlsplit(url).hostname or "" for url in urls
-                        if not url.startswith(PACKAGE_SCHEME)} - {""}))
-    return fetching.Policy(allowed_hosts=tuple(h.lower() for h in site)
-                           + tuple(config.get("allowed_hosts") or ()),
-                           public_hosts=own, max_bytes=int(config["max_bytes"]),
+    # the hosts as ``fetching`` parses them (a URL it refuses adds nothing)
+    own = (fetching.host_of(url) for url in urls if not url.startswith(PACKAGE_SCHEME))
+    named = (fetching.canonical_host(host) for host in config.get("allowed_hosts") or ())
+    return fetching.Policy(allowed_hosts=tuple(fetching.canonical_host(h) for h in site),
+                           public_hosts=tuple(sorted({h for h in (*own, *named) if h})),
+                           max_bytes=int(config["max_bytes"]),
                            timeout=float(config["timeout"]))
 
 
