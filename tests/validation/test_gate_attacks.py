@@ -269,7 +269,7 @@ class TestBrokenFiles:
         (b"kein Excel, nur Text;\nzweite Zeile;\n", "alt.xls", "XLS", "XLS"),
         (b'[{"a": 1}, {"a": ', "abgebrochen.json", "JSON", "kein gültiges JSON"),
         (b'{"kein": "Tabellenformat"}', "objekt.json", "JSON", "JSON"),
-    ])
+    ], ids=["binary-junk", "png", "broken-xlsx", "junk-xls", "cut-json", "json-object"])
     def test_refused_in_german(self, app, city, create_with_upload, data, filename, fmt,
                                expected):
         dataset = factories.Dataset(owner_org=city["org"]["id"])
