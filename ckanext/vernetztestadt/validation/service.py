@@ -22,7 +22,7 @@ import ckan.plugins.toolkit as tk
 
 from .. import table_schemas
 from . import content, fetch, reports
-from .dialect import Declared, DialectError, sniff
+from .dialect import DELIMITERS, Declared, DialectError, sniff
 from .engine import (
     ERROR,
     TEXT_FORMATS,
@@ -101,9 +101,14 @@ def is_tabular(resource: dict[str, Any]) -> bool:
 
 
 def declared(resource: dict[str, Any]) -> Declared:
-    return Declared(encoding=resource.get("encoding") or None,
-                    delimiter=resource.get("csv_delimiter") or None,
-                    decimal_char=resource.get("csv_decimal_char") or None)
+    """What the resource declares of its dialect. The gate runs before CKAN's
+    schema checks the choices: a value outside them is not used here (CKAN
+    then refuses it with its own message)."""
+    delimiter = resource.get("csv_delimiter")
+    decimal = resource.get("csv_decimal_char")
+    return Declared(encoding=str(resource.get("encoding") or "") or None,
+                    delimiter=delimiter if delimiter in DELIMITERS else None,
+                    decimal_char=decimal if decimal in (",", ".") else None)
 
 
 class SchemaUnavailable(Exception):
