@@ -29,9 +29,21 @@ portal: $(STAMP)
 
 # The extension's own suite, then CKAN's own search-dependent tests against
 # the PostgreSQL search backend (`make conformance`, last line "N passed, M failed").
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory conformance PYTEST_ARGS=
+
+# Debian's chromium and chromedriver for the browser tests (tests/security,
+# driven by selenium): installed with apt-get when missing and running as
+# root; otherwise nothing is installed and those tests skip, saying why.
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	     apt-get install -y -qq chromium chromium-driver; } \
+	   || echo "chromium/chromium-driver: Installation fehlgeschlagen, Browser-Tests werden übersprungen"; \
+	 else echo "chromium/chromedriver fehlen (als root: make browser), Browser-Tests werden übersprungen"; fi
 
 down:
 	@if [ -x $(BIN)/vernetztestadt-runtime ]; then $(BIN)/vernetztestadt-runtime down; \

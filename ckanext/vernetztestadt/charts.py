@@ -9,10 +9,16 @@ page draws them inline too (``page_views``).
 A view's ``chart`` config (JSON) names the columns: ``x`` (numbers, e.g.
 ``edition``, or ISO dates), ``y`` (numbers, e.g. ``rank``), optional
 ``series`` (one line per value, e.g. ``area``) or ``series_label`` (a
-template over the row, e.g. ``"{technology} ≥ {min_mbit} Mbit/s"``),
+template over the row, e.g. ``"{technology} ≥ {min_mbit} Mbit/s"``: only
+``{column}`` placeholders naming a column of the table, ``{{``/``}}`` for
+braces; never a Python format string, so no format spec, index or
+attribute access — other braces stay literal text),
 ``value_labels`` (column -> value -> label used in those names), ``where``
 (draw only rows matching one of these column/value maps), ``invert_y``
-(rank 1 on top), ``title``, ``x_label``, ``y_label``.
+(rank 1 on top), ``title``, ``x_label``, ``y_label`` (``CHART_KEYS``). The
+view form's validator refuses a config of another shape, or a placeholder
+that is more than a column name, in German. A view stored earlier draws
+"no chart" for the former and shows the latter as text: never an error page.
 
 Must not touch: how resources are created or validated.
 """
@@ -22,7 +28,9 @@ import csv
 import datetime
 import io
 import json
+import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +44,15 @@ MAX_BYTES = 5 * 1024**2  # a chart of more data would be unreadable anyway
 WIDTH, HEIGHT = 720, 340
 LEFT, RIGHT, TOP, BOTTOM = 56, 190, 20, 44
 COLOURS = ("#00549f", "#e2001a", "#2e8b57", "#f28c00", "#7b3f98", "#008b8b", "#8b5a2b")
+#: the config keys that take a text (``type`` is informative: always a line chart)
+TEXT_KEYS = ("type", "x", "y", "series", "series_label", "title", "x_label", "y_label")
+#: every key a chart config may have; others are ignored
+CHART_KEYS = (*TEXT_KEYS, "value_labels", "where", "invert_y")
+MAX_TEMPLATE = 200  # characters of a series_label
+#: ``{{``, ``}}`` or one ``{...}`` of a series_label
+_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+#: what a placeholder may hold: a column name (letters, digits, _, -, space)
+_COLUMN = re.compile(r"[\w\- ]+")
 
 
 @dataclass(frozen=True)
@@ -67,12 +84,99 @@ def info() -> dict[str, Any]:
 
 def _valid_chart_config(value: str) -> str:
     try:
-        config = json.loads(value)
-    except ValueError:
-        raise tk.Invalid(tk._("Die Diagramm-Einstellung ist kein gültiges JSON.")) from None
-    if not isinstance(config, dict) or not config.get("x") or not config.get("y"):
-        raise tk.Invalid(tk._("Die Diagramm-Einstellung braucht die Spalten „x“ und „y“."))
+        template_columns(chart_config(value).get("series_label") or "")
+    except ChartConfigError as exc:
+        raise tk.Invalid(str(exc)) from None
     return value
+
+
+# -- the config -------------------------------------------------------------------
+class ChartConfigError(ValueError):
+    """A chart config of the wrong shape (German message; it quotes only the
+    config itself, which is the caller's own input)."""
+
+
+def chart_config(text: str) -> dict[str, Any]:
+    """The config of a chart view, checked: texts are texts, ``value_labels``
+    maps columns to value -> label, ``where`` is a list of column -> value
+    maps. (Its ``series_label``'s placeholders are the form's check,
+    ``template_columns``: drawing leaves any other braces as text.)"""
+    try:
+        config = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise ChartConfigError(tk._("Die Diagramm-Einstellung ist kein gültiges JSON.")) \
+            from None
+    if not isinstance(config, dict) or not config.get("x") or not config.get("y"):
+        raise ChartConfigError(
+            tk._("Die Diagramm-Einstellung braucht die Spalten „x“ und „y“."))
+    for key in TEXT_KEYS:
+        if key in config and not isinstance(config[key], str):
+            raise ChartConfigError(
+                tk._("„{0}“ in der Diagramm-Einstellung muss ein Text sein.").format(key))
+    if not isinstance(config.get("invert_y", False), bool):
+        raise ChartConfigError(
+            tk._("„invert_y“ in der Diagramm-Einstellung muss true oder false sein."))
+    if not _text_maps(config.get("value_labels", {}), _is_text):
+        raise ChartConfigError(tk._("„value_labels“ in der Diagramm-Einstellung muss je "
+                                    "Spalte Werte auf Texte abbilden."))
+    where = config.get("where", [])
+    if not isinstance(where, list) or not _text_maps(dict(enumerate(where)), _is_scalar):
+        raise ChartConfigError(tk._("„where“ in der Diagramm-Einstellung muss eine Liste "
+                                    "von Spalte-Wert-Zuordnungen sein."))
+    return config
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _text_maps(value: Any, valid: Any) -> bool:
+    """``value`` maps keys to maps of text keys to valid values."""
+    return isinstance(value, dict) and all(
+        isinstance(inner, dict) and all(isinstance(k, str) and valid(v)
+                                        for k, v in inner.items())
+        for inner in value.values())
+
+
+def template_columns(template: str) -> list[str]:
+    """The column names a series_label template names; ChartConfigError for a
+    placeholder that is more than a name (``{0}``, ``{area:>9}``,
+    ``{area.__class__}``, ``{area[0]}``) or a template over MAX_TEMPLATE."""
+    if len(template) > MAX_TEMPLATE:
+        raise ChartConfigError(tk._("„series_label“ darf höchstens {0} Zeichen lang sein.")
+                               .format(MAX_TEMPLATE))
+    names = []
+    for match in _FIELD.finditer(template):
+        if match.group(1) is None:
+            continue  # {{ or }}
+        if not _is_column(match.group(1)):
+            raise ChartConfigError(
+                tk._("Im „series_label“ ist nur „{{Spalte}}“ erlaubt (ein Spaltenname, "
+                     "ohne Formatangabe, Index oder Attribut), nicht „{0}“.")
+                .format(match.group(0)[:40]))
+        names.append(match.group(1))
+    return names
+
+
+def _is_column(name: str) -> bool:
+    return bool(_COLUMN.fullmatch(name)) and not name.isdigit()
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``{column}`` replaced by that column's value;
+    ``{{``/``}}`` give braces, anything else (an unknown column, a format
+    spec, an attribute) stays as written. Values are not scanned again."""
+    def field(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return match.group(0)[0]
+        return values[name] if _is_column(name) and name in values else match.group(0)
+
+    return _FIELD.sub(field, template)
 
 
 def can_view(data_dict: dict[str, Any]) -> bool:
@@ -131,10 +235,12 @@ def _matches(row: dict[str, str], where: list[dict[str, Any]] | None) -> bool:
 
 def _series_name(row: dict[str, str], config: dict[str, Any]) -> str:
     labels = config.get("value_labels") or {}
-    shown = defaultdict(str, {k: labels.get(k, {}).get(v, v) for k, v in row.items() if k})
+    # the CSV's columns are the only names a label can draw on
+    shown = {k: labels.get(k, {}).get(v, v) if isinstance(v, str) else ""
+             for k, v in row.items() if isinstance(k, str) and k}
     if config.get("series_label"):
-        return str(config["series_label"]).format_map(shown)
-    return shown[config.get("series") or ""] or str(config["y"])
+        return fill_template(config["series_label"], shown)
+    return shown.get(config.get("series") or "") or str(config["y"])
 
 
 def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
@@ -156,9 +262,12 @@ def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
 
 
 def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
-    config = json.loads(view.get("chart") or "{}")
-    text = resource_text(resource)
-    if text is None or not config.get("x"):
+    try:
+        config = chart_config(view.get("chart") or "")
+    except ChartConfigError:
+        config = None  # stored before the check: no chart, no error page
+    text = resource_text(resource) if config is not None else None
+    if config is None or text is None:
         return Markup('<p class="text-muted">{}</p>').format(
             tk._("Für diese Ressource kann kein Diagramm gezeichnet werden."))
     rows = list(csv.DictReader(io.StringIO(text),

@@ -9,7 +9,12 @@ without JavaScript and without network, and as the data of a Leaflet map
 ``vts-point-map`` draws over it when tiles can be loaded.
 
 A view's ``map`` config (JSON): ``title``, ``label`` (the column naming a
-point, default ``name``).
+point, default ``name``); the view form refuses other shapes in German, and a
+view stored earlier with one draws no map instead of an error page.
+
+Point names are data: escaped in the SVG, and carried to the JavaScript as
+JSON in an HTML-escaped data attribute, which the module inserts as text only
+(``assets/js/point-map.js``).
 
 Must not touch: how resources are created or validated.
 """
@@ -39,7 +44,33 @@ def info() -> dict[str, Any]:
     unicode_safe = tk.get_validator("unicode_safe")
     return {"name": VIEW_TYPE, "title": tk._("Karte"), "icon": "map-marker",
             "iframed": False, "always_available": False, "default_title": tk._("Karte"),
-            "schema": {"map": [not_empty, unicode_safe]}}
+            "schema": {"map": [not_empty, unicode_safe, _valid_map_config]}}
+
+
+class MapConfigError(ValueError):
+    """A map config of the wrong shape (German message)."""
+
+
+def map_config(text: str) -> dict[str, str]:
+    """The config of a map view, checked: an object whose ``title`` and
+    ``label`` are texts."""
+    try:
+        config = json.loads(text or "{}")
+    except (ValueError, TypeError, RecursionError):
+        raise MapConfigError(tk._("Die Karten-Einstellung ist kein gültiges JSON.")) from None
+    if not isinstance(config, dict) or not all(
+            isinstance(config.get(key, ""), str) for key in ("title", "label")):
+        raise MapConfigError(tk._("Die Karten-Einstellung muss ein JSON-Objekt sein, "
+                                  "„title“ und „label“ Texte."))
+    return config
+
+
+def _valid_map_config(value: str) -> str:
+    try:
+        map_config(value)
+    except MapConfigError as exc:
+        raise tk.Invalid(str(exc)) from None
+    return value
 
 
 def can_view(data_dict: dict[str, Any]) -> bool:
@@ -56,6 +87,8 @@ def points(resource: dict[str, Any], label: str = "name") -> list[tuple[float, f
         try:
             lat, lon = float(row.get("latitude") or ""), float(row.get("longitude") or "")
         except ValueError:
+            continue
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also NaN: no JSON for it
             continue
         found.append((lat, lon, row.get(label) or ""))
     return found
@@ -83,8 +116,11 @@ def dot_map(found: list[tuple[float, float, str]], title: str) -> Markup:
 
 
 def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
-    config = json.loads(view.get("map") or "{}")
-    found = points(resource, config.get("label") or "name")
+    try:
+        config = map_config(view.get("map") or "")
+    except MapConfigError:
+        config = None  # stored before the check: no map, no error page
+    found = points(resource, config.get("label") or "name") if config is not None else []
     if not found:
         return Markup('<p class="text-muted">{}</p>').format(
             tk._("Für diese Ressource kann keine Karte gezeichnet werden."))

@@ -3,11 +3,14 @@
 Owns: the checks named in ``schemas/*.yaml`` as ``vernetztestadt_*``: AGS,
 licence, end date not before start date, GeoJSON geometry inside a plausible
 area, bounding box derived from the geometry, URIs, Table Schema references,
-and defaults taken from configuration. Messages are German msgids with
-English in the translation catalogue.
+defaults taken from configuration, and fields only harvests may write
+(``harvest_provenance``: client input is replaced by the stored value).
+Messages are German msgids with English in the translation catalogue.
 
-Must not touch: the database (apart from CKAN's licence register) or files;
-resolving a Table Schema to its content is ``table_schemas``' job.
+Must not touch: the database (apart from CKAN's licence register and the
+stored value of a harvest-only field, read from the package CKAN is
+updating) or files; resolving a Table Schema to its content is
+``table_schemas``' job.
 """
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ from . import table_schemas
 Validator = Callable[..., Any]
 _ = tk._
 missing = tk.missing
+#: context key set by harvest/publish.py only: this write comes from a harvest.
+#: A context is built by the server, never from a request, so no client sets it.
+HARVEST_WRITE = "vernetztestadt_harvest_write"
 
 
 def _is_empty(value: Any) -> bool:
@@ -39,6 +45,22 @@ def default_from_config(config_key: str) -> Validator:
             data[key] = tk.config.get(config_key)
 
     return validator
+
+
+def harvest_only(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """A field harvests write (the "Herkunft" box, the "Veraltet" banner):
+    outside a harvest's write the incoming value is ignored and the stored
+    one kept (package_update drops a field it is not given, so it is put
+    back from the package being updated); a new dataset starts without it."""
+    if context.get(HARVEST_WRITE) and not _is_empty(data.get(key)):
+        return
+    package = context.get("package")
+    stored = None
+    # package_update sets context["package"] and data["id"] to it; on create
+    # a "package" left in a reused context belongs to another dataset
+    if package is not None and data.get(("id",)) == package.id:
+        stored = package.extras.get(key[-1])
+    data[key] = missing if _is_empty(stored) else stored
 
 
 def license_id(value: Any, context: dict) -> Any:
@@ -154,4 +176,5 @@ def get_validators() -> dict[str, Validator]:
         "vernetztestadt_uri": uri,
         "vernetztestadt_year": year,
         "vernetztestadt_table_schema": table_schema,
+        "vernetztestadt_harvest_only": harvest_only,
     }

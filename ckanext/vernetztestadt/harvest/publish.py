@@ -6,7 +6,9 @@ item's tables as CSV (and JSON) uploads through ``package_create`` /
 ``package_update`` — and so through the publication gate in strict mode: a
 table that fails validation is refused and nothing changes —, the
 provenance stored on the dataset (source, URLs, fetched at, checksum,
-harvester version, change summary), the chart and map views of the tables, and
+harvester version, change summary; the only writer of ``harvest_provenance``:
+its writes carry ``validators.HARVEST_WRITE``, any other write keeps the stored
+value), the chart and map views of the tables, and
 withdrawing an item that vanished upstream (marked outdated, or deleted).
 
 Must not touch: fetching or parsing sources, or how files are validated.
@@ -32,6 +34,7 @@ from ckanext.harvest.model import HarvestObject
 
 from .. import table_schemas
 from ..validation import service as validation
+from ..validators import HARVEST_WRITE
 from .items import Changes, Item, Table
 
 PROVENANCE = "harvest_provenance"
@@ -241,7 +244,7 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     # dataset is created uncommitted (not public, no files) and filled by the
     # update, whose commit takes both; a refusal comes before that commit.
     # (package_update itself cannot defer: CKAN 2.12 then drops its changes.)
-    context = site_context(**{validation.STRICT: True})
+    context = site_context(**{validation.STRICT: True, HARVEST_WRITE: True})
     data = {**target.defaults, **item.dataset, "name": item.guid, "type": target.dataset_type,
             "owner_org": target.owner_org, "private": target.private,
             PROVENANCE: json.dumps(provenance(item, target, changes, obj.harvest_job_id),
@@ -306,7 +309,8 @@ def ensure_views(item: Item, dataset: dict[str, Any]) -> None:
 
 def withdraw(package: model.Package, mode: str, job_id: str) -> None:
     """Mark ``package`` outdated (files stay) or delete it."""
-    context = site_context(**{validation.SKIP_GATE: True})  # no file changes
+    # no file changes; the outdated mark is provenance
+    context = site_context(**{validation.SKIP_GATE: True, HARVEST_WRITE: True})
     if mode == "delete":
         tk.get_action("package_delete")(context, {"id": package.id})
         (model.Session.query(HarvestObject).filter(HarvestObject.package_id == package.id)
