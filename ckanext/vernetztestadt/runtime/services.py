@@ -73,8 +73,12 @@ class Runtime:
     def save(self) -> None:
         data = {"postgres": asdict(self.postgres), "redis": asdict(self.redis)}
         path = self.home / STATE_FILE
-        path.write_text(json.dumps(data, indent=2))
-        path.chmod(0o600)  # holds the service passwords
+        # written aside and renamed: two test runs starting side by side
+        # never read a half-written file
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(data, indent=2))
+        partial.chmod(0o600)  # holds the service passwords
+        os.replace(partial, path)
 
     # -- URLs -----------------------------------------------------------------
     def database_url(self, database: str) -> str:
