@@ -6,6 +6,9 @@ fresh embedded PostgreSQL and Redis, never the shared ``.portal``) and the
 reports the daemons, stale PID files are survived, ``stop`` ends exactly the
 daemons of its home and never an unrelated process, and bad input (closed
 ports, wrong password, busy port) ends the command with one clear line.
+``serve`` runs gunicorn on loopback: with one of two workers stuck the other
+answers, the stuck one is replaced after the timeout, and SIGINT (Ctrl+C)
+ends server and workers.
 """
 from __future__ import annotations
 
@@ -16,13 +19,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from ckanext.vernetztestadt.runtime import services
+from ckanext.vernetztestadt.runtime import cli, services, wsgi
 from ckanext.vernetztestadt.runtime.services import Runtime
 
 RUNTIME_CLI = Path(sys.executable).with_name("vernetztestadt-runtime")
@@ -302,3 +306,118 @@ def test_serve_on_busy_port(home: Path, tmp_path: Path) -> None:
         result = run_cli("serve", "--home", str(home), "--port", str(port),
                          env=cli_env(), cwd=tmp_path)
     assert_one_line_error(result, str(port), "PORT=")
+
+
+# -- the server ------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+#: The test session's services, handed to the served portal explicitly.
+SERVICE_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_STORAGE_PATH")
+BOOT_SECONDS = 180  # two workers load CKAN side by side on a busy 2-core machine
+WORKER_TIMEOUT = 6
+
+
+def get(port: int, path: str, timeout: float) -> tuple[int, float]:
+    """Status and seconds of one GET on the served portal."""
+    import urllib.error
+    import urllib.request
+
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as res:
+            res.read()
+            status = res.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return status, time.monotonic() - started
+
+
+def wait_until_served(port: int, server: subprocess.Popen[str], log: Path, workers: int) -> None:
+    """Until every worker has loaded CKAN (its log line) and the portal answers."""
+    marker = wsgi.READY.split("%")[0]
+    deadline = time.monotonic() + BOOT_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the server exited: {log.read_text()[-2000:]}"
+        if log.read_text().count(marker) >= workers:
+            with contextlib.suppress(OSError):
+                if get(port, "/api/3/action/status_show", timeout=10)[0] == 200:
+                    return
+        time.sleep(0.5)
+    raise AssertionError(f"not served within {BOOT_SECONDS} s: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def served(tmp_path: Path, clean_db: None) -> Iterator[tuple[int, subprocess.Popen[str], Path]]:
+    """``vernetztestadt-runtime serve`` with 2 workers and a short timeout,
+    on test.ini and the test session's database; stopped with Ctrl+C's
+    SIGINT afterwards (its process group is killed only if that fails)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ckan.ini").write_text((ROOT / "test.ini").read_text())
+    port = services.free_port()
+    log = tmp_path / "server.log"
+    env = cli_env(**{k: os.environ[k] for k in SERVICE_VARS if k in os.environ})
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(RUNTIME_CLI), "serve", "--home", str(home), "--port", str(port),
+             "--workers", "2", "--timeout", str(WORKER_TIMEOUT)],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+    try:
+        yield port, server, log
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+
+
+def hold_a_worker(port: int) -> socket.socket:
+    """A client that sends half a request and waits: a sync worker reads from
+    it until gunicorn's timeout ends that worker (a slow request's stand-in)."""
+    held = socket.create_connection(("127.0.0.1", port), timeout=10)
+    held.sendall(b"GET /api/3/action/status_show HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return held
+
+
+def test_serve_answers_while_a_worker_is_stuck_and_replaces_it(
+        served: tuple[int, subprocess.Popen[str], Path]) -> None:
+    """gunicorn, not CKAN's one-thread development server: with one of two
+    workers stuck, the other answers at once; the stuck one is killed after
+    the timeout and replaced; SIGINT (Ctrl+C) ends server and workers."""
+    port, server, log = served
+    wait_until_served(port, server, log, workers=2)
+    assert len(psutil.Process(server.pid).children()) == 2
+    held = hold_a_worker(port)
+    with held:
+        for _ in range(3):
+            status, seconds = get(port, "/api/3/action/package_search?rows=1", timeout=30)
+            assert status == 200 and seconds < 5, (status, seconds)
+        held.settimeout(WORKER_TIMEOUT + 30)
+        started = time.monotonic()
+        answer = held.recv(64)  # the killed worker's connection ends
+        assert time.monotonic() - started < WORKER_TIMEOUT + 30
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 500"), answer
+    assert "WORKER TIMEOUT" in log.read_text()
+    assert get(port, "/api/3/action/status_show", timeout=30)[0] == 200
+    workers = psutil.Process(server.pid).children()
+
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+    assert not any(alive(w.pid) for w in workers)
+    assert not services.port_is_open("127.0.0.1", port)
+
+
+def test_server_command_is_gunicorn_on_loopback_with_a_timeout(tmp_path: Path) -> None:
+    command = cli.server_command(tmp_path / "ckan.ini", 5123, workers=3, timeout=45)
+    assert Path(command[0]).name == "gunicorn" and Path(command[0]).exists()
+    def value(option: str) -> str:
+        return command[command.index(option) + 1]
+
+    assert value("--bind") == "127.0.0.1:5123"
+    assert value("--workers") == "3" and value("--worker-class") == "sync"
+    assert value("--timeout") == "45"
+    assert command[-1] == cli.WSGI_APP
+    assert 2 <= cli.default_workers() <= 8

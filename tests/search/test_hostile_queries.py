@@ -4,6 +4,11 @@ A property-based test throws at least 1,000 generated parameter sets at
 ``/api/3/action/package_search``; every answer must be a result (200) or
 CKAN's own error (400 search query error, 409 search/validation error), and
 the backend must not have logged a failed SQL statement.
+
+Issue 12: parameters that once gave 500 (deep nesting, lone surrogates,
+values CKAN's own code could not read) get a 4xx with a German message, and
+an ``ext_bbox`` that ckanext-spatial looped on forever is refused at once,
+in the API and on the /dataset page, while valid boxes still search.
 """
 from __future__ import annotations
 
@@ -110,3 +115,179 @@ def test_nul_in_free_text_is_a_search_error(app, sql_errors):
         res = app.get("/api/3/action/package_search", query_string={"q": q})
         assert res.status_code in (200, 409), res.body[:300]
     assert not sql_errors
+
+
+# -- issue 12, finding 13: parameters that made CKAN or the backend answer 500 --
+# (cases are looped within a test: each test resets the database)
+def _refused(res, status: int, case: object) -> None:
+    assert res.status_code == status, (case, res.status_code, res.body[:300])
+    assert res.json["success"] is False, case
+    assert "Traceback" not in res.body and "Internal Server Error" not in res.body, case
+
+
+DEEP = [
+    {"fq": "(" * 2000 + "a" + ")" * 2000},
+    {"fq": "name:" + "(" * 2000 + "ds-0" + ")" * 2000},
+    {"q": "title:" + "(" * 3000 + "a" + ")" * 3000},
+    {"q": "name:x AND " + "NOT " * 2000 + "a"},
+    {"fq": "tags:" * 2000 + "x"},
+]
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_deep_nesting_is_a_search_error(app, sql_errors):
+    """2,000 nested brackets overflowed the compiler's recursion (500)."""
+    for params in DEEP:
+        res = app.get("/api/3/action/package_search", query_string=params)
+        _refused(res, 409, str(params)[:40])
+    assert not sql_errors
+    # ordinary nesting still works
+    fq = "(" * 20 + "name:ds-0 OR name:ds-1" + ")" * 20
+    res = app.get("/api/3/action/package_search", query_string={"fq": fq})
+    assert res.json["result"]["count"] == 2
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_lone_surrogate_is_refused(app, sql_errors):
+    """JSON's "\\ud800" decodes to text that no UTF-8 consumer takes (500)."""
+    for name in ["q", "fq", "sort", "qf", "mm", "facet.field", "fq_list", "ext_x"]:
+        value = "WLAN \ud800"
+        body = {name: [value] if name in ("facet.field", "fq_list") else value}
+        res = app.post("/api/3/action/package_search", json=body)
+        _refused(res, 409, name)
+        assert res.json["error"][name] == ["Enthält Zeichen, die kein gültiges Unicode sind."]
+    assert not sql_errors
+
+
+#: Parameters CKAN's own code could not read (500), and what answers now.
+MALFORMED = [
+    ({"start": ""}, "start", "Muss eine ganze Zahl sein."),
+    ({"start": [1]}, "start", "Muss eine ganze Zahl sein."),
+    ({"rows": [1]}, "rows", "Muss eine ganze Zahl sein."),
+    ({"facet.mincount": ""}, "facet.mincount", "Muss eine ganze Zahl sein."),
+    ({"facet.limit": "abc"}, "facet.limit", "Muss eine ganze Zahl sein."),
+    ({"include_drafts": "x"}, "include_drafts", "Muss true oder false sein."),
+    ({"include_private": "x"}, "include_private", "Muss true oder false sein."),
+    ({"include_deleted": "vielleicht"}, "include_deleted", "Muss true oder false sein."),
+    ({"use_default_schema": "x"}, "use_default_schema", "Muss true oder false sein."),
+    ({"include_private": {"a": 1}}, "include_private", "Muss true oder false sein."),
+    ({"fl": [1]}, "fl", "Muss eine Liste von Texten sein."),
+    ({"fq_list": "name:x"}, "fq_list", "Muss eine Liste von Texten sein."),
+    ({"facet.field": ["tags", 1]}, "facet.field", "Muss eine Liste von Texten sein."),
+    ({"q": "a", "defType": "edismax", "mm": ["x"]}, "mm", "Muss ein einzelner Text sein."),
+    ({"q": ["a"]}, "q", "Muss ein einzelner Text sein."),
+    ({"sort": {"name": "asc"}}, "sort", "Muss ein einzelner Text sein."),
+    ({"extras": "x"}, "extras", "Muss ein Objekt sein."),
+    ({"extras": None}, "extras", "Muss ein Objekt sein."),
+]
+WELL_FORMED = [
+    {"rows": 2, "start": 0, "include_private": True, "include_drafts": False},
+    {"rows": "2", "start": "1", "include_private": "true", "include_drafts": "no"},
+    {"fl": "id name", "facet.field": '["tags"]', "sort": "name asc"},
+    {"fl": ["id", "name"], "facet.field": ["tags"], "fq_list": ["name:ds-0"]},
+    {"q": 5, "extras": {}, "facet.limit": -1, "include_deleted": None},
+]
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_malformed_parameters_are_a_validation_error(app):
+    for params, name, message in MALFORMED:
+        res = app.post("/api/3/action/package_search", json=params)
+        _refused(res, 409, params)
+        assert res.json["error"][name] == [message], params
+    for query in ["start=", "include_drafts=x", "include_private=x", "facet.mincount=",
+                  "use_default_schema=x"]:
+        _refused(app.get("/api/3/action/package_search?" + query), 409, query)
+    for params in WELL_FORMED:
+        res = app.post("/api/3/action/package_search", json=params)
+        assert res.status_code == 200, (params, res.body[:300])
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_search_error_on_a_feed_is_400(app):
+    """CKAN's custom feed let the search error through (500)."""
+    for params in [{"sort": "junk"}, {"q": "title:" + "(" * 2000 + "a" + ")" * 2000}]:
+        res = app.get("/feeds/custom.atom", query_string=params)
+        assert res.status_code == 400, (params, res.status_code)
+        assert "Ungültige Suchanfrage" in res.body and "permission_labels" not in res.body
+    assert app.get("/feeds/custom.atom", query_string={"q": "WLAN"}).status_code == 200
+
+
+# -- issue 12, finding 8: ext_bbox that ckanext-spatial loops on forever --------
+class _Deadline:
+    """Fail instead of hanging: SIGALRM interrupts a Python loop in this thread."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        import signal
+
+        def expired(signum, frame):
+            raise TimeoutError(f"no answer within {self.seconds} s")
+
+        self.previous = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(self.seconds)
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+BAD_BBOXES = [
+    "1e308,1e308,1e308,1e308", "-1e308,0,1,1", "inf,0,1,1", "0,0,-inf,1", "nan,nan,nan,nan",
+    "0,0,1e309,1", "181,0,182,1", "-200,0,-190,1", "0,-91,1,0", "0,0,1,95",
+    "10,0,5,1", "0,10,1,5", "1,2,3", "1,2,3,4,5", "a,b,c,d", "1" * 500 + ",0,1,1",
+]
+BAD_JSON_BBOXES = [[1e308, 1e308, 1e308, 1e308], [1, 2, 3], ["0", "0", "1"], 5, {"w": 1},
+                   [True, 0, 1, 1], [0, 0, 1, None]]
+BAD_BBOX_MESSAGE = "Ungültiger Kartenausschnitt (ext_bbox)"
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_bad_bbox_is_refused_at_once_in_the_api(app):
+    for bbox in BAD_BBOXES:
+        with _Deadline(20):
+            res = app.get("/api/3/action/package_search", query_string={"ext_bbox": bbox})
+        _refused(res, 400, bbox[:40])
+        assert BAD_BBOX_MESSAGE in res.json["error"]["message"]
+    for bbox in BAD_JSON_BBOXES:
+        for body in ({"ext_bbox": bbox}, {"extras": {"ext_bbox": bbox}}):
+            with _Deadline(20):
+                res = app.post("/api/3/action/package_search", json=body)
+            _refused(res, 400, body)
+
+
+@pytest.mark.usefixtures("portal_data")
+def test_bad_bbox_on_the_search_page(app):
+    """/dataset answers 400 with the German reason (CKAN's "Ungültige
+    Suchanfrage" page), instead of spinning a worker forever."""
+    for query in [{"ext_bbox": "1e308,1e308,1e308,1e308"}, {"ext_bbox": "inf,0,1,1"},
+                  {"ext_bbox": "-1e308,0,0,1"}, [("ext_bbox", "1,2,3,4")] * 2]:
+        with _Deadline(20):
+            res = app.get("/dataset/", query_string=query)
+        assert res.status_code == 400, query
+        assert BAD_BBOX_MESSAGE in res.body and "Traceback" not in res.body
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_valid_bboxes_still_search(app):
+    import json
+
+    org = factories.Organization()
+    inside = json.dumps({"type": "Polygon", "coordinates": [[
+        [7.0, 51.5], [7.15, 51.5], [7.15, 51.6], [7.0, 51.6], [7.0, 51.5]]]})
+    factories.Dataset(name="ge-spatial", owner_org=org["id"],
+                      extras=[{"key": "spatial", "value": inside}])
+    factories.Dataset(name="elsewhere", owner_org=org["id"])
+    for bbox in ("6.9,51.4,7.3,51.7", ["6.9", "51.4", "7.3", "51.7"], [6.9, 51.4, 7.3, 51.7],
+                 "-180,-90,180,90", " 6.9, 51.4 ,7.3,51.7"):
+        res = app.post("/api/3/action/package_search", json={"ext_bbox": bbox})
+        assert [d["name"] for d in res.json["result"]["results"]] == ["ge-spatial"], bbox
+    res = app.post("/api/3/action/package_search", json={"ext_bbox": ""})
+    assert res.json["result"]["count"] == 2  # an empty box is no box, as in ckanext-spatial
+    page = app.get("/dataset/", query_string={"ext_bbox": "6.9,51.4,7.3,51.7"})
+    assert page.status_code == 200 and "ge-spatial" in page.body
+    assert "elsewhere" not in page.body

@@ -1,10 +1,13 @@
 """``vernetztestadt-runtime``: the command behind ``make portal/test/down``.
 
 Owns: the order of set-up steps (services, config, database, demo content,
-server) and turning failures into one clear line with a non-zero exit.
+server), the production-like server command (gunicorn: several sync
+workers, each killed and replaced when one request takes longer than the
+timeout) and turning failures into one clear line with a non-zero exit.
 
 Must not touch: what each step does inside (``services``, ``ckan_config``);
-CKAN itself is only driven through its own ``ckan`` command.
+CKAN itself is only driven through its own ``ckan`` command, and served
+through the application factory in ``wsgi``.
 """
 from __future__ import annotations
 
@@ -25,6 +28,32 @@ T = TypeVar("T")
 DEFAULT_HOME = Path(os.environ.get("VERNETZTESTADT_HOME", ".portal"))
 home_option = click.option("--home", type=click.Path(path_type=Path), default=DEFAULT_HOME,
                            show_default=True, help="Runtime folder (data, config, logs).")
+#: The application gunicorn serves: CKAN built from $CKAN_INI in each worker.
+WSGI_APP = "ckanext.vernetztestadt.runtime.wsgi:make_application()"
+#: Seconds a worker may spend on one request before gunicorn kills and
+#: replaces it (the ckan-docker image's uwsgi harakiri is set to the same).
+DEFAULT_TIMEOUT = 60
+#: Seconds workers get to finish their requests on Ctrl+C / SIGTERM.
+GRACEFUL_TIMEOUT = 10
+
+
+def default_workers() -> int:
+    """Two sync workers per core (at least 2, at most 8): one busy or stuck
+    request never holds up the others, and memory stays bounded."""
+    return min(8, max(2, 2 * (os.cpu_count() or 1)))
+
+
+def server_command(ini: Path, port: int, workers: int, timeout: int) -> list[str]:
+    """The gunicorn command line serving ``ini`` on 127.0.0.1:``port``
+    (``CKAN_INI`` must name ``ini`` in its environment). Sync workers: the
+    timeout kills a worker whose one thread is stuck (a thread of gthread
+    workers can spin while its worker keeps reporting alive). No control
+    socket: nothing but the port is opened, and several servers can run."""
+    exe = Path(sys.executable).with_name("gunicorn")
+    return [str(exe), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--worker-class", "sync", "--timeout", str(timeout),
+            "--graceful-timeout", str(GRACEFUL_TIMEOUT), "--no-control-socket",
+            "--name", "vernetztestadt-portal", WSGI_APP]
 
 
 def _ckan(ini: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -96,15 +125,25 @@ def up(home: Path, port: int, demo: bool) -> None:
 @main.command()
 @home_option
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)))
-def serve(home: Path, port: int) -> None:
-    """Serve the portal on 127.0.0.1 in the foreground."""
+@click.option("--workers", type=click.IntRange(min=1),
+              default=lambda: int(os.environ.get("VERNETZTESTADT_WORKERS", default_workers())),
+              help="gunicorn worker processes [default: 2 per core, 2 to 8; "
+                   "env VERNETZTESTADT_WORKERS].")
+@click.option("--timeout", type=click.IntRange(min=1),
+              default=lambda: int(os.environ.get("VERNETZTESTADT_TIMEOUT", DEFAULT_TIMEOUT)),
+              help=f"Seconds per request before its worker is replaced [default: "
+                   f"{DEFAULT_TIMEOUT}; env VERNETZTESTADT_TIMEOUT].")
+def serve(home: Path, port: int, workers: int, timeout: int) -> None:
+    """Serve the portal on 127.0.0.1 in the foreground (gunicorn)."""
     if services.port_is_open("127.0.0.1", port):
         _fail(f"Port {port} ist belegt / is busy. Choose another: PORT={port + 1} make portal")
     ini = home.resolve() / "ckan.ini"
-    click.echo(f"Portal: http://127.0.0.1:{port}  (Ctrl+C beendet / stops)")
-    exe = Path(sys.executable).with_name("ckan")
-    os.execv(str(exe), [str(exe), "-c", str(ini), "run", "--host", "127.0.0.1",
-                        "--port", str(port), "--disable-reloader"])
+    if not ini.exists():
+        _fail(f"{ini} fehlt / is missing: run 'vernetztestadt-runtime up' first")
+    click.echo(f"Portal: http://127.0.0.1:{port}  ({workers} workers, {timeout} s timeout; "
+               "Ctrl+C beendet / stops)")
+    command = server_command(ini, port, workers, timeout)
+    os.execve(command[0], command, {**os.environ, "CKAN_INI": str(ini)})
 
 
 @main.command()

@@ -5,7 +5,7 @@ values of one index row (exact values, folded texts, dates, numbers, the
 weighted parts of the full-text vector), and the folding applied to both
 documents and queries: lower case, accents and umlauts removed, ß -> ss, so
 that "strasse" finds "Straße" and "Muenster" finds "Münster" (the German
-stemmer maps ue -> u itself).
+stemmer maps ue -> u itself); and which text can be encoded at all (UTF-8).
 
 Must not touch: SQL or the database (``storage``), query syntax (``lucene``).
 """
@@ -29,6 +29,18 @@ from .fields import NGRAM_SOURCES, NOT_INDEXED, TEXT_PREFIXES, TEXT_SOURCES, Fie
 MAX_TEXT = 200_000
 
 _STRIP = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)])
+
+
+def is_utf8(text: str) -> bool:
+    """False for text with a lone UTF-16 surrogate (JSON's ``"\\ud800"``),
+    which neither PostgreSQL nor Solr can take."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fold(text: str) -> str:

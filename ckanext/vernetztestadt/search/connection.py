@@ -24,7 +24,7 @@ import pysolr
 import sqlalchemy as sa
 
 from . import cache, dismax, storage
-from .analysis import analyse, fold, stored_document
+from .analysis import analyse, fold, is_utf8, stored_document
 from .fields import NOT_STORED, FieldType, field_type
 from .functions import compile_function, compile_local
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
@@ -271,7 +271,8 @@ class PostgresSolr:
     # -- search ---------------------------------------------------------------
     def search(self, q: str = "*:*", search_handler: str | None = None, **params: Any) -> Results:
         try:
-            _refuse_nul(q, params)
+            _refuse_unstorable(q, params)
+            _require_text(params)
             return self._search(q or "*:*", params)
         except QuerySyntaxError as exc:
             raise pysolr.SolrError(f"org.apache.solr.search.SyntaxError: {exc}") from None
@@ -385,13 +386,30 @@ class PostgresSolr:
         return docs
 
 
-def _refuse_nul(q: str, params: dict[str, Any]) -> None:
-    """NUL cannot be stored or compared by PostgreSQL; no query needs it."""
+#: Parameters read as one string each (Solr takes them once).
+_TEXT_PARAMS = ("df", "q.op", "defType", "qf", "mm", "bf", "sort", "facet")
+
+
+def _refuse_unstorable(q: str, params: dict[str, Any]) -> None:
+    """NUL and lone UTF-16 surrogates (JSON's ``"\\ud800"``) cannot be sent to
+    PostgreSQL, which takes UTF-8 text only; no query needs either."""
     values = [q, *params.values()]
     for value in values:
         items = value if isinstance(value, (list, tuple)) else [value]
-        if any(isinstance(item, str) and "\x00" in item for item in items):
-            raise QuerySyntaxError("the query contains a NUL character")
+        for item in items:
+            if not isinstance(item, str):
+                continue
+            if "\x00" in item:
+                raise QuerySyntaxError("the query contains a NUL character")
+            if not is_utf8(item):
+                raise QuerySyntaxError("the query contains a lone UTF-16 surrogate")
+
+
+def _require_text(params: dict[str, Any]) -> None:
+    for name in _TEXT_PARAMS:
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            raise QuerySyntaxError(f"{name} must be one text value")
 
 
 def _filter(fq: str, sql: SqlBuilder, default_field: str) -> str:

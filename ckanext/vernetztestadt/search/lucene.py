@@ -25,6 +25,10 @@ from .analysis import fold, parse_number
 from .fields import NGRAM_SOURCES, FieldType, field_type
 
 MAX_QUERY_LENGTH = 10_000
+#: Deepest nesting of groups, fields and operators a query may have. The
+#: compiler recurses once or twice per level; real queries stay below 10, and
+#: this bound keeps thousands of brackets from exhausting Python's stack.
+MAX_DEPTH = 50
 _parse_lock = threading.Lock()  # ply parsers keep state: one parse at a time
 
 # Columns that mirror single-valued fields, for cheap filters CKAN always adds.
@@ -42,11 +46,23 @@ def parse(text: str) -> tree.Item:
         raise QuerySyntaxError("query contains a NUL character")
     try:
         with _parse_lock:
-            return _luqum_parser.parse(text)
+            parsed = _luqum_parser.parse(text)
     except (ParseError, RecursionError, ValueError, TypeError) as exc:
         raise QuerySyntaxError(f"cannot parse query: {exc}") from None
     except Exception as exc:
         raise QuerySyntaxError(f"cannot parse query: {exc}") from None
+    _check_depth(parsed)
+    return parsed
+
+
+def _check_depth(root: tree.Item) -> None:
+    """Refuse a tree nested deeper than MAX_DEPTH (walked without recursion)."""
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"query nested deeper than {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in node.children)
 
 
 def unescape(text: str) -> str:
