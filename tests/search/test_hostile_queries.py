@@ -273,6 +273,20 @@ def test_bad_bbox_on_the_search_page(app):
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
+def test_refused_searches_on_organization_and_group_pages(app):
+    """CKAN's group view catches the search error but leaves the facets
+    unset; the page says the search failed instead of answering 500."""
+    org = factories.Organization(name="stadt")
+    group = factories.Group(name="thema")
+    for page in (f"/organization/{org['name']}", f"/group/{group['name']}"):
+        for query in [{"ext_bbox": "1e308,1e308,1e308,1e308"}, {"sort": "junk desc"}]:
+            with _Deadline(20):
+                res = app.get(page, query_string=query)
+            assert res.status_code < 500, (page, query)
+            assert "Traceback" not in res.body
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
 def test_valid_bboxes_still_search(app):
     import json
 
