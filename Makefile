@@ -27,11 +27,19 @@ portal: $(STAMP)
 	$(BIN)/vernetztestadt-runtime up --port $(PORT)
 	$(BIN)/vernetztestadt-runtime serve --port $(PORT)
 
-# The extension's own suite, then CKAN's own search-dependent tests against
-# the PostgreSQL search backend (`make conformance`, last line "N passed, M failed").
+# The extension's own suite and, beside it (own database and Redis db), CKAN's
+# own search-dependent tests against the PostgreSQL search backend (`make
+# conformance`, its log printed after the suite; last line "N passed, M
+# failed"). Fails if either fails.
+CONFORMANCE_LOG := .portal/conformance.log
 test: $(STAMP) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory conformance PYTEST_ARGS=
+	@$(BIN)/vernetztestadt-runtime services --database ckan_test --database ckan_conformance
+	@mkdir -p .portal; \
+	 $(MAKE) --no-print-directory conformance PYTEST_ARGS= > $(CONFORMANCE_LOG) 2>&1 & conf=$$!; \
+	 $(BIN)/python -m pytest $(PYTEST_ARGS); suite=$$?; \
+	 echo "== CKAN conformance (läuft parallel / runs alongside; $(CONFORMANCE_LOG)) =="; \
+	 wait $$conf; status=$$?; tail -n 60 $(CONFORMANCE_LOG); \
+	 [ $$suite -eq 0 ] && [ $$status -eq 0 ]
 
 # Debian's chromium and chromedriver for the browser tests (tests/security,
 # driven by selenium): installed with apt-get when missing and running as

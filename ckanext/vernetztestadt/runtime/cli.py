@@ -146,6 +146,17 @@ def serve(home: Path, port: int, workers: int, timeout: int) -> None:
     os.execve(command[0], command, {**os.environ, "CKAN_INI": str(ini)})
 
 
+@main.command("services")
+@home_option
+@click.option("--database", "databases", multiple=True, help="Database to create if missing.")
+def services_command(home: Path, databases: tuple[str, ...]) -> None:
+    """Start the embedded services and create databases (before test runs
+    that start side by side, so that they find them running)."""
+    for name in databases:  # the test runs' services (TEST_CKAN_* real ones)
+        _or_fail(lambda name=name: prepare(home, name, 0, 5000, env_prefix="TEST_"))
+    click.echo("Dienste bereit / services ready: " + ", ".join(databases or ("-",)))
+
+
 @main.command()
 @home_option
 def down(home: Path) -> None:

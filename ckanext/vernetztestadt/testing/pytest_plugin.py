@@ -47,7 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # CKAN_SQLALCHEMY_URL in the environment is replaced, never used by tests.
     os.environ["CKAN_SQLALCHEMY_URL"] = urls.sqlalchemy_url
     os.environ["CKAN_REDIS_URL"] = urls.redis_url
-    os.environ["CKAN_STORAGE_PATH"] = str(runtime.home / "test-storage")
+    # one storage folder per database: suites running side by side keep apart
+    os.environ["CKAN_STORAGE_PATH"] = str(runtime.home / "test-storage" / database)
     if urls.solr_url:
         os.environ["CKAN_SOLR_URL"] = urls.solr_url
     else:
