@@ -5,6 +5,7 @@ from. Must not hold behaviour itself; that lives in the modules it names.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import ckan.plugins as p
@@ -13,7 +14,18 @@ from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.harvest.interfaces import IHarvester
 
-from . import charts, cli, helpers, indexing, maps, page_views, resources, validators
+from . import (
+    charts,
+    cli,
+    helpers,
+    indexing,
+    maps,
+    page_views,
+    resources,
+    search_guard,
+    upstream,
+    validators,
+)
 from .harvest.broadband_source import BroadbandHarvester
 from .harvest.ranking_source import RankingHarvester
 from .harvest.wifi_source import WifiHarvester
@@ -39,12 +51,38 @@ def _helpers() -> dict[str, Any]:
 
 
 def _actions() -> dict[str, Any]:
-    return {**validation_gate.get_actions(), **validation_actions.get_actions()}
+    return _one_table(validation_gate.get_actions(), validation_actions.get_actions(),
+                      search_guard.get_actions(), upstream.get_actions())
+
+
+def _one_table(*tables: dict[str, Any]) -> dict[str, Any]:
+    """CKAN takes one function per action name from a plugin: two modules'
+    chained actions of one name run one inside the other (earlier outside)."""
+    merged: dict[str, Any] = {}
+    for table in tables:
+        for name, action in table.items():
+            merged[name] = _nested(merged[name], action) if name in merged else action
+    return merged
+
+
+def _nested(outer: Any, inner: Any) -> Any:
+    if not (getattr(outer, "chained_action", False) and getattr(inner, "chained_action", False)):
+        raise ValueError(f"two modules define the action {inner.__name__}")
+
+    def nested(original: Any, context: Any, data_dict: Any) -> Any:
+        return outer(functools.partial(inner, original), context, data_dict)
+
+    nested.__dict__.update({**inner.__dict__, **outer.__dict__})
+    return nested
+
+
+def _auth_functions() -> dict[str, Any]:
+    return {**validation_actions.get_auth_functions(), **upstream.get_auth_functions()}
 
 
 @tk.blanket.config_declarations
 @tk.blanket.actions(_actions)
-@tk.blanket.auth_functions(validation_actions.get_auth_functions)
+@tk.blanket.auth_functions(_auth_functions)
 @tk.blanket.blueprints(validation_views.get_blueprints)
 @tk.blanket.cli(cli.get_commands)
 @tk.blanket.helpers(_helpers)
@@ -54,10 +92,19 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
+
+    # IMiddleware: once every blueprint is registered (harvest's too)
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        return upstream.install(search_guard.install_error_page(app))
 
     # IPackageController: runs before spatial_query's, which reads ``spatial``
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
+
+    # IPackageController: runs before spatial_query's, which reads ``ext_bbox``
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search_guard.before_dataset_search(search_params)
 
     # IPackageController: validation statuses in the API, the index and pages
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:

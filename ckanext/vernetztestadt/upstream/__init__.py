@@ -1,0 +1,42 @@
+"""The portal's tightening of upstream parts as deployed here: CKAN core and
+ckanext-harvest 1.6.3 actions, auth functions and routes that read or change
+more than the caller may.
+
+Owns: wiring them for the plugin — ``get_actions`` / ``get_auth_functions``
+(chained, so the upstream code still runs behind our checks) and ``install``
+(the Flask app: harvest routes POST-only, CSRF for session requests). Each
+module says what it guards: ``harvest`` (harvest actions and auth),
+``harvest_views`` (harvest routes), ``tags`` (tag and format lists),
+``csrf`` (the CSRF token with the session cookie), ``activity``
+(``activity_show`` without ``include_data``), ``permissions`` (asking auth
+functions for a caller).
+
+Must not touch: upstream packages' files, the portal's own actions and pages
+(validation gate, search guard, harvesters), which own their checks.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from . import activity, csrf, harvest, harvest_views, tags
+
+
+def get_actions() -> dict[str, Any]:
+    return {**harvest.get_actions(), **tags.get_actions()}
+
+
+def get_auth_functions() -> dict[str, Any]:
+    return {**harvest.get_auth_functions(), **activity.get_auth_functions()}
+
+
+def install(app: Any) -> Any:
+    """For ``IMiddleware.make_middleware``: runs once all blueprints are in."""
+    flask_app = app if isinstance(app, flask.Flask) else getattr(app, "_wsgi_app", None)
+    if not isinstance(flask_app, flask.Flask):
+        raise RuntimeError("vernetztestadt: the Flask app is wrapped before this plugin's "
+                           "make_middleware; load vernetztestadt earlier in ckan.plugins")
+    harvest_views.install(flask_app)
+    csrf.install(flask_app)
+    return app
