@@ -130,6 +130,9 @@ def package_search(original: Any, context: dict[str, Any], data_dict: dict[str, 
     errors = parameter_errors(data_dict)
     if errors:
         raise tk.ValidationError(errors)
+    if data_dict.get("rows") == "":
+        # CKAN's group_package_show without a limit: the default, not 0 rows
+        data_dict = {key: value for key, value in data_dict.items() if key != "rows"}
     return original(context, data_dict)
 
 

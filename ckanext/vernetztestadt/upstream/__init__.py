@@ -8,8 +8,9 @@ Owns: wiring them for the plugin — ``get_actions`` / ``get_auth_functions``
 module says what it guards: ``harvest`` (harvest actions and auth),
 ``harvest_views`` (harvest routes), ``tags`` (tag and format lists),
 ``csrf`` (the CSRF token with the session cookie), ``activity``
-(``activity_show`` without ``include_data``), ``permissions`` (asking auth
-functions for a caller).
+(``activity_show`` without ``include_data``), ``members`` (``member_list``
+of an organization's datasets), ``permissions`` (asking auth functions for
+a caller).
 
 Must not touch: upstream packages' files, the portal's own actions and pages
 (validation gate, search guard, harvesters), which own their checks.
@@ -20,11 +21,11 @@ from typing import Any
 
 import flask
 
-from . import activity, csrf, harvest, harvest_views, tags
+from . import activity, csrf, harvest, harvest_views, members, tags
 
 
 def get_actions() -> dict[str, Any]:
-    return {**harvest.get_actions(), **tags.get_actions()}
+    return {**harvest.get_actions(), **tags.get_actions(), **members.get_actions()}
 
 
 def get_auth_functions() -> dict[str, Any]:
