@@ -88,6 +88,7 @@ def _visible_tags(context: Context, tags: list[Any]) -> list[Any]:
 @tk.side_effect_free
 @tk.chained_action
 def tag_list(original: Action, context: Context, data_dict: DataDict) -> Any:
+    """``tag_list`` and ``tag_autocomplete`` (both answer a list of names)."""
     if not _free_tags(data_dict):
         return original(context, data_dict)
     return _page(_visible_tags(context, original(context, _unpaged(data_dict))), data_dict)
@@ -100,14 +101,6 @@ def tag_search(original: Action, context: Context, data_dict: DataDict) -> Any:
         return original(context, data_dict)
     found = _visible_tags(context, original(context, _unpaged(data_dict))["results"])
     return {"count": len(found), "results": _page(found, data_dict)}
-
-
-@tk.side_effect_free
-@tk.chained_action
-def tag_autocomplete(original: Action, context: Context, data_dict: DataDict) -> Any:
-    if not _free_tags(data_dict):
-        return original(context, data_dict)
-    return _page(_visible_tags(context, original(context, _unpaged(data_dict))), data_dict)
 
 
 @tk.side_effect_free
@@ -133,5 +126,5 @@ def format_autocomplete(original: Action, context: Context, data_dict: DataDict)
 
 def get_actions() -> dict[str, Any]:
     return {"tag_list": tag_list, "tag_search": tag_search,
-            "tag_autocomplete": tag_autocomplete, "tag_show": tag_show,
+            "tag_autocomplete": tag_list, "tag_show": tag_show,
             "format_autocomplete": format_autocomplete}
