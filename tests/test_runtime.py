@@ -161,13 +161,28 @@ def test_start_runs_both_daemons(runtime: Runtime) -> None:
     assert {state["postgres"]["pid"], state["redis"]["pid"]} <= daemon_pids(runtime.home)
 
 
+def main_daemons(home: Path) -> set[int]:
+    """The daemons themselves (postmaster, redis-server), not PostgreSQL's
+    workers and backends, which come and go (autovacuum, a connection)."""
+    pids = daemon_pids(home)
+    main = set()
+    for pid in pids:
+        try:
+            parent = psutil.Process(pid).ppid()
+        except psutil.NoSuchProcess:
+            continue  # a backend that has just ended
+        if parent not in pids:
+            main.add(pid)
+    return main
+
+
 def test_start_is_idempotent(runtime: Runtime) -> None:
     before = services.status(runtime)
-    pids = daemon_pids(runtime.home)
+    pids = main_daemons(runtime.home)
     again = Runtime.load(runtime.home)
     services.start(again, (DATABASE,))
     assert services.status(again) == before
-    assert daemon_pids(runtime.home) == pids
+    assert main_daemons(runtime.home) == pids
 
 
 def test_status_command_reports_running(runtime: Runtime, tmp_path: Path) -> None:
