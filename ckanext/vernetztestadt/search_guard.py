@@ -115,10 +115,8 @@ def parameter_errors(data_dict: dict[str, Any]) -> dict[str, list[str]]:
     for names, check, message in _rules():
         for name in names:
             value = data_dict.get(name)
-            # null is "not given" to CKAN, except for extras, which it indexes;
-            # CKAN's own group_package_show passes rows='' when no limit is set
-            given = name in data_dict and (value is not None or name == "extras") \
-                and not (name == "rows" and value == "")
+            # null is "not given" to CKAN, except for extras, which it indexes
+            given = name in data_dict and (value is not None or name == "extras")
             if given and name not in errors and not check(value):
                 errors[name] = [message]
     return errors
@@ -127,12 +125,13 @@ def parameter_errors(data_dict: dict[str, Any]) -> dict[str, list[str]]:
 @tk.chained_action
 @tk.side_effect_free
 def package_search(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+    if data_dict.get("rows") == "":
+        # CKAN's own group_package_show passes rows='' without a limit: the
+        # default, not 0 rows (and not an error)
+        data_dict = {key: value for key, value in data_dict.items() if key != "rows"}
     errors = parameter_errors(data_dict)
     if errors:
         raise tk.ValidationError(errors)
-    if data_dict.get("rows") == "":
-        # CKAN's group_package_show without a limit: the default, not 0 rows
-        data_dict = {key: value for key, value in data_dict.items() if key != "rows"}
     return original(context, data_dict)
 
 
