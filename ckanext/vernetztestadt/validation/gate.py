@@ -137,15 +137,16 @@ def _table_format(resource: dict[str, Any]) -> str | None:
     """The resource's tabular format after CKAN's normalisation of its label,
     or what an incoming upload's bytes show; a table labelled otherwise is
     labelled by what it is, so that every later check agrees."""
+    labelled = service.resource_format(resource)
     stream = _upload_stream(resource)
-    if stream is None:
-        return service.resource_format(resource)
+    if labelled or stream is None:
+        return labelled
     head = stream.read(content.HEAD_BYTES)
     stream.seek(0)
-    fmt = service.resource_format(resource, head)
-    if fmt and service.resource_format(resource) is None:
-        resource["format"] = fmt.upper()
-    return fmt
+    sniffed = content.sniff_format(head)
+    if sniffed:
+        resource["format"] = sniffed.upper()
+    return sniffed
 
 
 def refusal(problems: list[str]) -> tk.ValidationError:

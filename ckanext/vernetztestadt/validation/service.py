@@ -82,18 +82,15 @@ def _normal_format(declared: str | None) -> str:
     return unified_resource_format(text) if text else ""
 
 
-def resource_format(resource: dict[str, Any], head: bytes | None = None) -> str | None:
+def resource_format(resource: dict[str, Any]) -> str | None:
     """The tabular format of a resource, or None if it is not a table: from
-    its format after CKAN's normalisation, its file name, and — where the
-    first bytes are at hand — what they show, whatever the label says."""
+    its format after CKAN's normalisation, or its file name (what an upload's
+    bytes show is the gate's to add)."""
     name = resource.get("url") or ""
     upload = resource.get("upload")
     if getattr(upload, "filename", None):
         name = upload.filename
-    labelled = file_format(name, _normal_format(resource.get("format")))
-    if head is None:
-        return labelled
-    return content.sniff_format(head) if labelled is None else labelled
+    return file_format(name, _normal_format(resource.get("format")))
 
 
 def is_tabular(resource: dict[str, Any]) -> bool:
