@@ -67,8 +67,6 @@ def will_be_public(data_dict: dict[str, Any], existing: dict[str, Any] | None) -
     return state == "active" and not (tk.asbool(private) and owner)
 
 
-
-
 class Verdicts:
     """Outcomes of the validations this request ran, by resource position."""
 
@@ -271,9 +269,10 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
     kept = previous.keep(_replaced_uploads(data_dict, existing))
     try:
         result = original(context, data_dict)
-        package = result if isinstance(result, dict) else tk.get_action("package_show")(
-            {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
-        if not pending.done:  # CKAN saw no change, so it ran no hook: store now
+        if not pending.done and (verdicts.fresh or held):
+            # CKAN saw no change, so it ran no hook: store now
+            package = result if isinstance(result, dict) else tk.get_action("package_show")(
+                {"ignore_auth": True}, {"id": context.get("id") or data_dict.get("id")})
             pending.record(package["id"], package.get("resources", []))
             display.refresh_index(package["id"])
     except BaseException:
