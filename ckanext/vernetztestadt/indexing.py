@@ -2,8 +2,9 @@
 
 Owns: the ``before_dataset_index`` step that turns the dataset types'
 structured fields into searchable index fields: multi-valued fields (themes,
-technologies) as lists, so each value is a facet value of its own and
-``fq=theme:"…"`` works; and the spatial coverage as ckanext-spatial's
+technologies) as lists in CKAN's multi-valued ``vocab_<field>`` index fields
+(CKAN's Solr schema types every other unknown field as one string), so each
+value is a facet value of its own and ``fq=vocab_theme:"…"`` works; and the spatial coverage as ckanext-spatial's
 ``spatial`` field, so that the map search (``ext_bbox``) finds the dataset;
 and the dataset's validation status, for its facet. A harvest source gets
 its "validated" dict from package_show: ckanext-harvest re-indexes a source
@@ -44,7 +45,7 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     dataset = _validated(pkg_dict)
     for key, values in _string_lists(dataset).items():
         if key not in ("tags", "groups"):  # CKAN indexes those itself
-            pkg_dict[key] = values
+            pkg_dict[f"vocab_{key}"] = values
             if f"extras_{key}" in pkg_dict:
                 pkg_dict[f"extras_{key}"] = " ".join(values)
     if dataset.get("validation_status"):  # added by package_show (validation.display)

@@ -156,6 +156,8 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
 
     # IConfigurer: runs before CKAN checks Solr in load_environment
     def update_config(self, config: Any) -> None:
+        if search_backend.solr_configured():
+            return  # CKAN_SOLR_URL names a real Solr: CKAN's own connection answers
         search_backend.install(
             text_config=config.get("ckanext.vernetztestadt.search.text_config", "german"),
             timeout_ms=int(config.get("ckanext.vernetztestadt.search.timeout_ms", 10000)),

@@ -96,14 +96,14 @@ def test_found_by_type_theme_licence_and_ags_facets(app, sysadmin_headers, city_
             sent.update(license_id="cc-zero-1.0", ags="05513",
                         theme=["http://publications.europa.eu/resource/authority/data-theme/ECON"])
         api(app, "package_create", sysadmin_headers, **sent)
-    facets = ["dataset_type", "theme", "license_id", "ags"]
+    facets = ["dataset_type", "vocab_theme", "license_id", "ags"]
     result = api(app, "package_search", **{"facet.field": json.dumps(facets)})["result"]
     assert result["facets"]["dataset_type"] == {t: 1 for t in TYPES}
     assert result["facets"]["license_id"] == {"dl-de-by-2.0": 3, "cc-zero-1.0": 1}
     assert result["facets"]["ags"] == {"05513000": 3, "05513": 1}
     econ = "http://publications.europa.eu/resource/authority/data-theme/ECON"
-    assert result["facets"]["theme"][econ] == 1
-    found = api(app, "package_search", fq=f'theme:"{econ}"')["result"]
+    assert result["facets"]["vocab_theme"][econ] == 1
+    found = api(app, "package_search", fq=f'vocab_theme:"{econ}"')["result"]
     assert [d["name"] for d in found["results"]] == ["broadband-coverage-beispiel"]
     found = api(app, "package_search", fq="dataset_type:smart_city_ranking")["result"]
     assert [d["ranking"] for d in found["results"]] == ["bitkom-smart-city-index"]

@@ -60,12 +60,15 @@ def real_service_urls(prefix: str = "") -> dict[str, str]:
     return found
 
 
-def service_urls(runtime: Runtime, database: str, redis_db: int, prefix: str = "") -> ServiceUrls:
+def service_urls(runtime: Runtime, database: str, redis_db: int, prefix: str = "",
+                 solr_url: str | None = None) -> ServiceUrls:
+    """``solr_url``: the embedded Solr's core (``SEARCH=solr|solrcloud``);
+    a real one in the environment wins."""
     real = real_service_urls(prefix)
     return ServiceUrls(
         sqlalchemy_url=real.get("sqlalchemy") or runtime.database_url(database),
         redis_url=real.get("redis") or runtime.redis_url(redis_db),
-        solr_url=real.get("solr"),
+        solr_url=real.get("solr") or solr_url,
     )
 
 

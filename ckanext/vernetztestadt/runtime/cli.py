@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import click
 
-from . import ckan_config, services
+from . import ckan_config, services, solr
 from .services import Runtime, ServiceError
 
 T = TypeVar("T")
@@ -64,9 +64,12 @@ def _ckan(ini: Path, *args: str, capture: bool = False) -> subprocess.CompletedP
 
 def prepare(home: Path, database: str, redis_db: int, port: int,
             env_prefix: str = "") -> tuple[Runtime, ckan_config.ServiceUrls]:
-    """Start or check services and create the database; no CKAN calls yet."""
+    """Start or check services and create the database (and, for
+    ``SEARCH=solr|solrcloud``, its Solr core or collection); no CKAN calls yet.
+    A real Solr named by ``CKAN_SOLR_URL`` wins over ``SEARCH``."""
     runtime = Runtime.load(home)
     real = ckan_config.real_service_urls(env_prefix)
+    search = "external" if "solr" in real else solr.engine()
     if "sqlalchemy" in real:
         services.check_postgres(real["sqlalchemy"])
     if "redis" in real:
@@ -75,7 +78,9 @@ def prepare(home: Path, database: str, redis_db: int, port: int,
         services.check_solr(real["solr"])
     services.start(runtime, (database,), postgres="sqlalchemy" not in real,
                    redis="redis" not in real)
-    urls = ckan_config.service_urls(runtime, database, redis_db, env_prefix)
+    solr.start(runtime, search, (database,))
+    urls = ckan_config.service_urls(runtime, database, redis_db, env_prefix,
+                                    solr_url=solr.url(runtime, search, database))
     return runtime, urls
 
 
@@ -95,7 +100,8 @@ def _or_fail(step: Callable[[], T]) -> T:
 
 @click.group()
 def main() -> None:
-    """Embedded PostgreSQL + Redis runtime for the Gelsenkirchen portal."""
+    """Embedded PostgreSQL + Redis (+ Solr with SEARCH=solr|solrcloud)
+    runtime for the Gelsenkirchen portal."""
 
 
 @main.command()
@@ -160,8 +166,14 @@ def services_command(home: Path, databases: tuple[str, ...]) -> None:
 @main.command()
 @home_option
 def down(home: Path) -> None:
-    """Stop the PostgreSQL and Redis daemons started from this home."""
-    stopped = _or_fail(lambda: services.stop(Runtime.load(home)))
+    """Stop the PostgreSQL, Redis and Solr daemons started from this home."""
+    def stop_all() -> list[str]:
+        runtime = Runtime.load(home)
+        stopped = solr.stop(runtime) + services.stop(runtime)
+        runtime.save()
+        return stopped
+
+    stopped = _or_fail(stop_all)
     click.echo("Gestoppt / stopped: " + (", ".join(stopped) or "nichts lief / nothing was running"))
 
 
@@ -169,8 +181,14 @@ def down(home: Path) -> None:
 @home_option
 def status(home: Path) -> None:
     """Report the daemons of this home."""
-    report = _or_fail(lambda: services.status(Runtime.load(home)))
+    def both() -> dict[str, dict[str, object]]:
+        runtime = Runtime.load(home)
+        return {**services.status(runtime), **solr.status(runtime)}
+
+    report = _or_fail(both)
     for name, info in report.items():
+        if name not in ("postgres", "redis") and not info["port"]:
+            continue  # a Solr JVM this home never started
         state = "läuft / running" if info["running"] else "gestoppt / stopped"
         click.echo(f"{name:9} {state:20} pid={info['pid']} port={info['port']}")
 

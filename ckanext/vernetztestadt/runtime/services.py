@@ -54,6 +54,11 @@ class Runtime:
     home: Path
     postgres: ServiceState = field(default_factory=ServiceState)
     redis: ServiceState = field(default_factory=ServiceState)
+    #: Solr JVMs (``runtime.solr``): the standalone node, and SolrCloud's
+    #: ZooKeeper and nodes.
+    solr: ServiceState = field(default_factory=ServiceState)
+    zookeeper: ServiceState = field(default_factory=ServiceState)
+    cloud: list[ServiceState] = field(default_factory=list)
 
     # -- state on disk -----------------------------------------------------
     @classmethod
@@ -65,13 +70,18 @@ class Runtime:
             return cls(home)
         try:
             raw = json.loads(state_path.read_text())
-            return cls(home, ServiceState(**raw["postgres"]), ServiceState(**raw["redis"]))
+            return cls(home, ServiceState(**raw["postgres"]), ServiceState(**raw["redis"]),
+                       ServiceState(**raw.get("solr", {})),
+                       ServiceState(**raw.get("zookeeper", {})),
+                       [ServiceState(**node) for node in raw.get("cloud", [])])
         except (ValueError, KeyError, TypeError):
             raise ServiceError(f"{state_path} is damaged; stop stray processes and "
                                "delete it (data stays)") from None
 
     def save(self) -> None:
-        data = {"postgres": asdict(self.postgres), "redis": asdict(self.redis)}
+        data = {"postgres": asdict(self.postgres), "redis": asdict(self.redis),
+                "solr": asdict(self.solr), "zookeeper": asdict(self.zookeeper),
+                "cloud": [asdict(node) for node in self.cloud]}
         path = self.home / STATE_FILE
         # written aside and renamed: two test runs starting side by side
         # never read a half-written file

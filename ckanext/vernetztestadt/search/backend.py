@@ -31,6 +31,14 @@ ALIAS_MODULES = (
 _settings: dict[str, Any] = {"text_config": "german", "timeout_ms": 10_000}
 
 
+def solr_configured() -> bool:
+    """True when ``CKAN_SOLR_URL`` (CKAN's own variable) names a real Solr:
+    then the backend is not installed, whatever the plugin list says (the
+    tests' ini lists ``vernetztestadt_search``; ``SEARCH=solr`` runs them
+    against Solr)."""
+    return bool(os.environ.get("CKAN_SOLR_URL", "").strip())
+
+
 def make_connection(decode_dates: bool = True) -> PostgresSolr:
     """CKAN's ``make_connection`` signature; returns the PostgreSQL backend."""
     import ckan.model as model

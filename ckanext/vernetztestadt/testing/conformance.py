@@ -236,7 +236,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # the services plugin has pointed CKAN at the test database.
     from ..search import backend
 
-    backend.install(text_config="english", timeout_ms=10_000)
+    if not backend.solr_configured():  # SEARCH=solr: CKAN's own Solr connection
+        backend.install(text_config="english", timeout_ms=10_000)
     path = Path(config.getoption("conformance_list") or DEFAULT_LIST)
     listing = ConformanceList.read(path)
     min_rate = config.getoption("conformance_min_rate")
