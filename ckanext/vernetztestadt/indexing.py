@@ -4,13 +4,13 @@ Owns: the ``before_dataset_index`` step that turns the dataset types'
 structured fields into searchable index fields: multi-valued fields (themes,
 technologies) as lists in CKAN's multi-valued ``vocab_<field>`` index fields
 (CKAN's Solr schema types every other unknown field as one string), so each
-value is a facet value of its own and ``fq=vocab_theme:"…"`` works; and the spatial coverage as ckanext-spatial's
-``spatial`` field, so that the map search (``ext_bbox``) finds the dataset;
-and the dataset's validation status, for its facet. A harvest source gets
-its "validated" dict from package_show: ckanext-harvest re-indexes a source
-after each job with its unconverted extras in that place, so package_show
-(and harvest_source_show, and the /harvest list) would lose ``source_type``
-and ``config``.
+value is a facet value of its own and ``fq=vocab_theme:"…"`` works; and the
+spatial coverage as ckanext-spatial's ``spatial`` field, so that the map
+search (``ext_bbox``) finds the dataset; and the dataset's validation status,
+for its facet. A harvest source gets its "validated" dict from package_show:
+ckanext-harvest re-indexes a source after each job with its unconverted extras
+in that place, so package_show (and harvest_source_show, and the /harvest
+list) would lose ``source_type`` and ``config``.
 
 Must not touch: the search backend; it only edits the dict CKAN is about to
 index (reading the database only for that harvest source dict).

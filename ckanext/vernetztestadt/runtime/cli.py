@@ -70,6 +70,8 @@ def prepare(home: Path, database: str, redis_db: int, port: int,
     runtime = Runtime.load(home)
     real = ckan_config.real_service_urls(env_prefix)
     search = "external" if "solr" in real else solr.engine()
+    if search in ("solr", "solrcloud"):
+        solr.check_tools()  # before anything starts: one line on what is missing
     if "sqlalchemy" in real:
         services.check_postgres(real["sqlalchemy"])
     if "redis" in real:
@@ -175,6 +177,19 @@ def down(home: Path) -> None:
 
     stopped = _or_fail(stop_all)
     click.echo("Gestoppt / stopped: " + (", ".join(stopped) or "nichts lief / nothing was running"))
+
+
+@main.command("solr-configset")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--conf", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=solr.PROJECT / "conf", show_default=True,
+              help="Folder with the project's solrconfig.xml.")
+def solr_configset(target: Path, conf: Path) -> None:
+    """Write the Solr configset "ckan" (the project's solrconfig.xml, CKAN's
+    schema.xml from the installed ckan package) into TARGET, for a Solr run
+    elsewhere (docker-compose, a SolrCloud configset upload)."""
+    names = solr.write_configset(target, conf)
+    click.echo(f"Solr-Configset / configset: {target} ({', '.join(names)})")
 
 
 @main.command()

@@ -25,7 +25,6 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,13 +121,23 @@ def ckan_schema() -> str:
     return text.replace(anchor, "    <!-- ckanext-spatial solr-bbox -->\n" + fields + anchor, 1)
 
 
-def configset_files() -> dict[str, bytes]:
-    """The files of the ``ckan`` configset, by name."""
+def configset_files(conf: Path = PROJECT / "conf") -> dict[str, bytes]:
+    """The files of the ``ckan`` configset, by name (``conf``: the folder
+    holding the project's ``solrconfig.xml``)."""
     return {
-        "solrconfig.xml": (PROJECT / "conf" / "solrconfig.xml").read_bytes(),
+        "solrconfig.xml": (conf / "solrconfig.xml").read_bytes(),
         "schema.xml": ckan_schema().encode(),
         "synonyms.txt": b"", "protwords.txt": b"", "stopwords.txt": b"",
     }
+
+
+def write_configset(target: Path, conf: Path = PROJECT / "conf") -> list[str]:
+    """Write the configset into ``target`` (for a Solr outside this runtime:
+    docker-compose, SolrCloud's configset upload); returns the file names."""
+    files = configset_files(conf)
+    for name, data in files.items():
+        _write_if_changed(target / name, data)
+    return sorted(files)
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -298,6 +307,14 @@ def start_standalone(runtime: Runtime, cores: tuple[str, ...]) -> None:
             elif changed[name]:
                 _get(f"{base}/admin/cores", action="RELOAD", core=name)
         runtime.save()
+
+
+def stop_standalone(runtime: Runtime) -> bool:
+    """Stop only the standalone node (the fault tests; ``start_standalone``
+    brings it back on the same port with its cores)."""
+    stopped = _stop_pid(runtime.solr, standalone_home(runtime), "Solr")
+    runtime.save()
+    return stopped
 
 
 # -- SolrCloud ----------------------------------------------------------------------------
