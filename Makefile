@@ -27,19 +27,55 @@ portal: $(STAMP)
 	$(BIN)/vernetztestadt-runtime up --port $(PORT)
 	$(BIN)/vernetztestadt-runtime serve --port $(PORT)
 
-# The extension's own suite and, beside it (own database and Redis db), CKAN's
-# own search-dependent tests against the PostgreSQL search backend (`make
-# conformance`, its log printed after the suite; last line "N passed, M
-# failed"). Fails if either fails.
-CONFORMANCE_LOG := .portal/conformance.log
+# Every test, in three streams side by side (2 cores), each run in its own
+# database and Redis db, logs under $(TEST_LOGS)/:
+#   1. the extension's suite (PostgreSQL search; the differential test there
+#      compares it with a real Solr node);
+#   2. CKAN's own search tests (`make conformance`) against the PostgreSQL
+#      backend, then against real Solr as the reference (SEARCH=solr);
+#   3. the suite's `search` tests against real Solr (`make test-solr`), then
+#      SolrCloud and the Solr fault tests (`make test-solrcloud`).
+# Without Java 17 or Maven the Solr runs are skipped, saying why. Ends with
+# the closing lines of the runs ("postgres: N passed, M failed", "solr: ...")
+# and fails if any run failed.
+TEST_LOGS := .portal/test-logs
 test: $(STAMP) browser
 	@$(BIN)/vernetztestadt-runtime services --database ckan_test --database ckan_conformance
-	@mkdir -p .portal; \
-	 $(MAKE) --no-print-directory conformance PYTEST_ARGS= > $(CONFORMANCE_LOG) 2>&1 & conf=$$!; \
-	 $(BIN)/python -m pytest $(PYTEST_ARGS); suite=$$?; \
-	 echo "== CKAN conformance (läuft parallel / runs alongside; $(CONFORMANCE_LOG)) =="; \
-	 wait $$conf; status=$$?; tail -n 60 $(CONFORMANCE_LOG); \
-	 [ $$suite -eq 0 ] && [ $$status -eq 0 ]
+	@mkdir -p $(TEST_LOGS); \
+	 if $(BIN)/vernetztestadt-runtime solr-check > $(TEST_LOGS)/solr-check.log; then solr=yes; \
+	   SEARCH=solr $(BIN)/vernetztestadt-runtime services --database ckan_test_solr \
+	     --database ckan_conformance_solr || exit 1; \
+	 else solr=no; cat $(TEST_LOGS)/solr-check.log; fi; \
+	 { $(MAKE) --no-print-directory conformance SEARCH=postgres PYTEST_ARGS=; a=$$?; b=0; \
+	   if [ $$solr = yes ]; then $(MAKE) --no-print-directory conformance SEARCH=solr PYTEST_ARGS=; b=$$?; fi; \
+	   [ $$a -eq 0 ] && [ $$b -eq 0 ]; } > $(TEST_LOGS)/conformance.log 2>&1 & conf=$$!; \
+	 if [ $$solr = yes ]; then \
+	   { $(MAKE) --no-print-directory test-solr PYTEST_ARGS=; a=$$?; \
+	     $(MAKE) --no-print-directory test-solrcloud PYTEST_ARGS=; b=$$?; \
+	     [ $$a -eq 0 ] && [ $$b -eq 0 ]; } > $(TEST_LOGS)/solr.log 2>&1 & engines=$$!; fi; \
+	 SEARCH=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); suite=$$?; \
+	 wait $$conf; conf_status=$$?; engines_status=0; \
+	 if [ $$solr = yes ]; then wait $$engines; engines_status=$$?; fi; \
+	 echo "== CKAN conformance (lief parallel / ran alongside; $(TEST_LOGS)/conformance.log) =="; \
+	 tail -n 40 $(TEST_LOGS)/conformance.log; \
+	 if [ $$solr = yes ]; then echo "== Solr/SolrCloud ($(TEST_LOGS)/solr.log) =="; \
+	   tail -n 30 $(TEST_LOGS)/solr.log; fi; \
+	 echo "== Ergebnis / results =="; \
+	 echo "suite: $$( [ $$suite -eq 0 ] && echo ok || echo FEHLER / FAILED)"; \
+	 grep -h -E "^(postgres|solr|solrcloud): [0-9]+ passed" $(TEST_LOGS)/conformance.log \
+	   | sed 's/^/conformance /'; \
+	 [ $$solr = yes ] || cat $(TEST_LOGS)/solr-check.log; \
+	 [ $$suite -eq 0 ] && [ $$conf_status -eq 0 ] && [ $$engines_status -eq 0 ]
+
+# The suite's tests marked `search` (pyproject.toml) against a real Solr 9
+# node (SEARCH=solr), in their own database and Redis db, so that the run can
+# go beside `make test`; expectations that differ by engine on purpose are
+# stated with ckanext.vernetztestadt.testing.engines.expected
+# (docs/search-differences.md).
+.PHONY: test-solr
+test-solr: $(STAMP)
+	SEARCH=solr VERNETZTESTADT_TEST_DATABASE=ckan_test_solr VERNETZTESTADT_TEST_REDIS_DB=3 \
+	  $(BIN)/python -m pytest -m search $(PYTEST_ARGS)
 
 # Debian's chromium and chromedriver for the browser tests (tests/security,
 # driven by selenium): installed with apt-get when missing and running as
@@ -88,9 +124,16 @@ i18n: $(STAMP)
 	$(BIN)/pybabel compile --statistics -D ckanext-vernetztestadt -d ckanext/vernetztestadt/i18n
 
 # CKAN 2.12's own search-dependent tests (from the installed ckan package)
-# against the PostgreSQL search backend. Runs in its own database and Redis db
-# so that it can run beside `make test`. Prints "N passed, M failed" last and
-# fails below a 98 % pass rate; exclusions: tests/conformance/excluded.txt.
+# against the PostgreSQL search backend, or with SEARCH=solr (SEARCH=solrcloud)
+# against a real Solr 9 node (cluster) as the reference. Each engine has its
+# own database and Redis db, so that the runs can go beside each other and
+# beside `make test`. Prints "<engine>: N passed, M failed" last and fails
+# below the engine's pass rate (postgres 98 %; solr/solrcloud 99.9 %: at most
+# one failure, for CKAN's tests draw random text; see conformance.py);
+# exclusions per engine: tests/conformance/excluded.txt.
+CONFORMANCE_ENGINE := $(or $(strip $(SEARCH)),postgres)
+CONFORMANCE_DB     := $(if $(filter postgres,$(CONFORMANCE_ENGINE)),ckan_conformance,ckan_conformance_$(CONFORMANCE_ENGINE))
+CONFORMANCE_REDIS  := $(if $(filter postgres,$(CONFORMANCE_ENGINE)),2,$(if $(filter solr,$(CONFORMANCE_ENGINE)),7,8))
 CONFORMANCE_TESTS := ckan/tests/logic/action/test_get.py ckan/tests/lib/search \
   ckan/tests/controllers/test_package.py ckan/tests/controllers/test_group.py \
   ckan/tests/controllers/test_pagination.py ckan/tests/cli/test_search_index.py \
@@ -106,7 +149,8 @@ CONFORMANCE_TESTS := ckan/tests/logic/action/test_get.py ckan/tests/lib/search \
 conformance: $(STAMP)
 	@site=$$($(BIN)/python -c "import ckan, os; print(os.path.dirname(os.path.dirname(ckan.__file__)))"); \
 	cd $$site && VERNETZTESTADT_HOME=$(CURDIR)/.portal \
-	  VERNETZTESTADT_TEST_DATABASE=ckan_conformance VERNETZTESTADT_TEST_REDIS_DB=2 \
+	  SEARCH=$(CONFORMANCE_ENGINE) VERNETZTESTADT_TEST_DATABASE=$(CONFORMANCE_DB) \
+	  VERNETZTESTADT_TEST_REDIS_DB=$(CONFORMANCE_REDIS) \
 	  $(CURDIR)/$(BIN)/python -m pytest -c $(CURDIR)/pyproject.toml --rootdir=$$site \
 	  --confcutdir=$$site -o addopts="" -p no:cacheprovider \
 	  -p ckanext.vernetztestadt.testing.pytest_plugin \

@@ -1,18 +1,28 @@
-"""Benchmark of the PostgreSQL search backend (plugin ``vernetztestadt_search``).
+"""Benchmark of CKAN's search: the PostgreSQL backend (``vernetztestadt_search``)
+against a real Solr, on the same datasets.
 
-Fills the database ``ckan_bench`` (Redis db 3) with N synthetic but realistic
-Gelsenkirchen datasets through CKAN's model (bulk ORM inserts, batches of
-500), builds the index through CKAN's real indexing path
-(``ckan.lib.search.rebuild``: package_show -> index_package -> our
-connection's ``add``) and times ``package_search`` in several scenarios.
+Fills the database ``ckan_bench`` (or ``--database bench_*``; Redis db 3) with N
+synthetic but realistic Gelsenkirchen datasets through CKAN's model (bulk ORM
+inserts, batches of 500). Each engine gets a CKAN process of its own (the
+PostgreSQL backend; or CKAN's own Solr connection, ``CKAN_SOLR_URL`` pointing
+at the runtime's standalone Solr node, core = database name). Both index the
+same database rows through CKAN's indexing path, first CKAN's
+``ckan.lib.search.rebuild`` on a sample (package_show -> index_package ->
+add), then everything with ``ckan vernetztestadt search-index-rebuild``'s
+path (``reindex``: the same functions, batched, ``--workers`` processes).
+Then ``package_search`` is timed in several scenarios, with the same
+parameters sent to both engines in alternating chunks, so that load from
+other processes falls on both.
 
 Usage::
 
+    .venv/bin/python bench/search.py --engine both --datasets 10000 100000
     .venv/bin/python bench/search.py --datasets 10000 [--queries 200] [--keep]
-                                     [--explain] [--no-rebuild-fast]
+                                     [--explain] [--engine postgres|solr|both]
 
-Only the bench database is written; it is emptied at the start unless
-``--keep`` is given (then the existing datasets are searched as they are).
+Only the bench database, its index and its Solr core are written; they are
+emptied at the start unless ``--keep`` is given (then the existing datasets
+are searched as they are indexed).
 """
 from __future__ import annotations
 
@@ -31,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import benchlib  # bench/benchlib.py, beside this script
 
@@ -43,6 +53,9 @@ REDIS_DB = 3
 BATCH = 500
 INDEX_TABLE = "vernetztestadt_search.documents"
 FACET_FIELDS = ["tags", "organization", "res_format"]
+ENGINES = ("postgres", "solr")
+#: Queries sent to one engine before the other gets the next ones.
+CHUNK = 20
 
 # -- vocabulary ----------------------------------------------------------------
 TAGS = """
@@ -243,20 +256,36 @@ def quiet_logging(level: int = logging.INFO) -> None:
 
 
 # -- set-up ----------------------------------------------------------------------
-def start_services() -> None:
-    """Start or check the services; point CKAN at the bench database."""
+def check_database(name: str) -> str:
+    """The bench empties and migrates the database it is given: only its own."""
+    if name != DATABASE and not name.startswith("bench_"):
+        raise SystemExit(f"refusing to use database {name!r}: the bench uses {DATABASE!r} "
+                         "or a database called bench_*")
+    return name
+
+
+def start_services(database: str = DATABASE, solr_core: bool = False) -> str | None:
+    """Start or check the services; point CKAN at the bench database. With
+    ``solr_core``, start the runtime's standalone Solr node with a core named
+    after the database and return its URL (a real Solr in ``CKAN_SOLR_URL``
+    is never used: the bench empties what it indexes into)."""
     from sqlalchemy.engine import make_url
 
+    from ckanext.vernetztestadt.runtime import solr
     from ckanext.vernetztestadt.runtime.cli import prepare
 
-    _, urls = prepare(HOME, DATABASE, REDIS_DB, 5000)
-    database = make_url(urls.sqlalchemy_url).database
-    if database != DATABASE:  # it migrates and empties the database it is given
-        raise SystemExit(f"refusing to use database {database!r}: CKAN_SQLALCHEMY_URL must "
-                         f"name a database called {DATABASE!r}")
+    os.environ.pop("CKAN_SOLR_URL", None)
+    os.environ.pop("SEARCH", None)
+    runtime, urls = prepare(HOME, check_database(database), REDIS_DB, 5000)
+    if make_url(urls.sqlalchemy_url).database != database:
+        raise SystemExit(f"refusing to use database {make_url(urls.sqlalchemy_url).database!r}"
+                         f": CKAN_SQLALCHEMY_URL must name a database called {database!r}")
     os.environ["CKAN_SQLALCHEMY_URL"] = urls.sqlalchemy_url
     os.environ["CKAN_REDIS_URL"] = urls.redis_url
-    os.environ.pop("CKAN_SOLR_URL", None)
+    if not solr_core:
+        return None
+    solr.start(runtime, "solr", (database,))
+    return solr.url(runtime, "solr", database)
 
 
 def migrate() -> None:
@@ -269,8 +298,9 @@ def migrate() -> None:
         raise SystemExit(f"ckan db upgrade failed: {tail}")
 
 
-def load_ckan() -> Any:
-    """Load CKAN with test.ini (plugins, search backend) and return the app."""
+def load_ckan(engine: str = "postgres") -> Any:
+    """Load CKAN with test.ini (plugins, search backend) and return the app.
+    ``engine`` is the one CKAN must have ended up with."""
     quiet_logging(logging.WARNING)  # e.g. undeclared config options of other plugins
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
@@ -280,16 +310,36 @@ def load_ckan() -> Any:
     import ckan.lib.search.common as common
 
     from ckanext.vernetztestadt.search import backend
-    if not backend.installed() or common.make_connection is not backend.make_connection:
+    ours = backend.installed() and common.make_connection is backend.make_connection
+    if engine == "postgres" and not ours:
         raise SystemExit("vernetztestadt_search is not active: check ckan.plugins in test.ini")
+    if engine == "solr" and (ours or not backend.solr_configured()):
+        raise SystemExit("CKAN is not talking to Solr: CKAN_SOLR_URL is not set")
     return app
+
+
+def clear_index() -> None:
+    """Empty the bench site's documents in the engine CKAN talks to."""
+    import sqlalchemy as sa
+    from ckan import model
+    from ckan.lib import search
+
+    search.clear_all()
+    search.commit()
+    from ckanext.vernetztestadt.search import backend
+    if not backend.installed():
+        return
+    # only this site's rows are gone; an index left empty is truncated so that
+    # its size is measured without the dead rows of a previous run
+    if not model.Session.execute(sa.text(f"SELECT count(*) FROM {INDEX_TABLE}")).scalar():
+        model.Session.execute(sa.text(f"TRUNCATE {INDEX_TABLE}"))
+    model.Session.commit()
 
 
 def clear_everything() -> None:
     """Empty CKAN's tables (keeping the migration state) and the bench site's index."""
     import sqlalchemy as sa
     from ckan import model
-    from ckan.lib import search
 
     names = model.Session.execute(sa.text(
         "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
@@ -298,12 +348,7 @@ def clear_everything() -> None:
     if names:
         model.Session.execute(sa.text(f"TRUNCATE {', '.join(names)} CASCADE"))
     model.Session.commit()
-    search.clear_all()
-    # only this site's rows are gone; an index left empty is truncated so that
-    # its size is measured without the dead rows of a previous run
-    if not model.Session.execute(sa.text(f"SELECT count(*) FROM {INDEX_TABLE}")).scalar():
-        model.Session.execute(sa.text(f"TRUNCATE {INDEX_TABLE}"))
-    model.Session.commit()
+    clear_index()
 
 
 # -- synthetic portal ----------------------------------------------------------
@@ -472,13 +517,14 @@ def create_datasets(n: int, rng: random.Random) -> float:
 
 
 # -- indexing ----------------------------------------------------------------
-def rebuild_index(total: int) -> float:
-    """CKAN's full rebuild (package_show + index_package + add), timed."""
+def rebuild_index(total: int, ids: list[str] | None = None) -> float:
+    """CKAN's rebuild (package_show + index_package + add), timed: of every
+    dataset, or of ``ids`` (the same per-dataset call, ``index_update_package``)."""
     import ckan.logic as logic
     from ckan.lib import search
 
     original = logic.index_update_package
-    progress = Progress("rebuild", total)
+    progress = Progress("CKAN rebuild", total)
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
@@ -488,29 +534,42 @@ def rebuild_index(total: int) -> float:
     logic.index_update_package = counted
     started = time.monotonic()
     try:
-        search.rebuild(defer_commit=True, quiet=True)
+        search.rebuild(package_ids=ids, defer_commit=True, quiet=True)
+        search.commit()
     finally:
         logic.index_update_package = original
         progress.close()
     return time.monotonic() - started
 
 
-def rebuild_fast() -> float:
-    """``ckan search-index rebuild-fast`` (one process per core), timed."""
-    exe = Path(sys.executable).with_name("ckan")
+def rebuild_batched(workers: int, batch_size: int) -> tuple[float, int]:
+    """``ckan vernetztestadt search-index-rebuild`` (``reindex.rebuild``), timed."""
+    from ckanext.vernetztestadt import reindex
+
+    progress: list[Progress] = []
+
+    def step(done: int, total: int) -> None:
+        if not progress:
+            progress.append(Progress(f"search-index-rebuild -w {workers}", total))
+        progress[0].step(done - progress[0].done)
+
     started = time.monotonic()
-    done = subprocess.run([str(exe), "-c", str(INI), "search-index", "rebuild-fast"],
-                          text=True, capture_output=True, check=False)
-    if done.returncode:
-        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        raise SystemExit(f"ckan search-index rebuild-fast failed: {tail}")
-    return time.monotonic() - started
+    outcome = reindex.rebuild(workers, batch_size, progress=step)
+    seconds = time.monotonic() - started
+    if progress:
+        progress[0].close()
+    if outcome.failed:
+        raise SystemExit(f"{len(outcome.failed)} datasets not indexed: {outcome.failed[:3]}")
+    return seconds, outcome.indexed
 
 
 def vacuum_analyze() -> None:
     """What autovacuum would do shortly after a bulk load; makes runs repeatable."""
     from ckan import model
 
+    from ckanext.vernetztestadt.search import backend
+    if not backend.installed():
+        return
     with model.meta.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
             f"VACUUM ANALYZE {INDEX_TABLE}")
@@ -524,27 +583,86 @@ def scalar(sql: str) -> Any:
         return conn.execute(sa.text(sql)).scalar()
 
 
+def solr_base() -> str:
+    from ckan.common import config
+
+    return str(config["solr_url"]).rstrip("/")
+
+
+def solr_get(path: str, **params: Any) -> dict[str, Any]:
+    import requests
+
+    base, core = solr_base().rsplit("/", 1)
+    url = f"{base}/{path.replace('{core}', core)}"
+    response = requests.get(url, params={"wt": "json", **params}, timeout=120)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def index_size_mb(engine: str) -> float:
+    if engine == "postgres":
+        return float(scalar(f"SELECT pg_total_relation_size('{INDEX_TABLE}')")) / 2**20
+    core = solr_base().rsplit("/", 1)[1]
+    status = solr_get("admin/cores", action="STATUS", core=core)["status"][core]
+    return float(status["index"]["sizeInBytes"]) / 2**20
+
+
+def solr_settle() -> None:
+    """A hard commit that waits for the new searcher: queries see every document."""
+    from ckan.lib.search.common import make_connection
+
+    make_connection().commit(waitSearcher=True)
+
+
+def indexed_count() -> int:
+    from ckan import model
+    from ckan.lib import search
+
+    return len(search.query_for(model.Package).get_all_entity_ids(max_results=10**7))
+
+
+#: Fields an index adds by itself (Solr), not part of what CKAN sent.
+ENGINE_FIELDS = ("_version_", "indexed_ts", "score")
+
+
+def index_documents(ids: list[str]) -> dict[str, str]:
+    """The stored documents of ``ids`` as the engine returns them (to check
+    that both rebuild paths indexed the same)."""
+    from ckan.lib import search
+
+    docs = {}
+    for package_id in ids:
+        doc = {k: v for k, v in search.show(package_id).items() if k not in ENGINE_FIELDS}
+        docs[package_id] = json.dumps(doc, sort_keys=True, default=str)
+    return docs
+
+
 # -- queries -----------------------------------------------------------------
 @dataclass
 class Scenario:
     name: str
     make: Callable[[random.Random], dict[str, Any]]
     target: str = ""
-    limits: tuple[float, float] | None = None  # p50, p95 in ms
-    counts_cache: bool = True  # False: hit and facet counts computed every time
+    limits: tuple[float, float] | None = None  # PostgreSQL's p50, p95 in ms
+    counts_cache: bool = True  # False: the backend computes hit and facet counts every time
+    #: PostgreSQL p50 / Solr p50 at most this, below 100,000 datasets and from then on
+    ratios: tuple[float | None, float | None] = (None, None)
+
+    def ratio_target(self, n: int) -> float | None:
+        return self.ratios[0] if n < 100_000 else self.ratios[1]
 
 
 @dataclass
 class Timing:
-    scenario: Scenario
-    ms: list[float]
-    hits: list[int]
+    """One scenario on one engine."""
+
+    ms: list[float] = field(default_factory=list)
+    hits: list[int] = field(default_factory=list)
     sql: tuple[str, Any] | None = None
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.ms)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
 
 def search_words() -> list[str]:
     words = {w for topic, _ in TOPICS for w in re.split("[\\s\\-\u2013]+", topic) if len(w) > 3}
@@ -592,16 +710,16 @@ def scenarios(n: int, cat_names: dict[str, list[str]]) -> list[Scenario]:
                                                             f"{x0 + 0.05:.4f},{y0 + 0.04:.4f}"}}
 
     return [
-        Scenario("free text (1-3 words)", free_text),
-        Scenario("faceted (3 fields, limit 50)", faceted, "p50<=25 p95<=80", (25.0, 80.0)),
+        Scenario("free text (1-3 words)", free_text, ratios=(1.0, 2.0)),
+        Scenario("faceted (3 fields, limit 50)", faceted, "p50<=25 p95<=80", (25.0, 80.0),
+                 ratios=(1.0, None)),
         Scenario("faceted, counts cache off", faceted, "p50<=25 p95<=80", (25.0, 80.0),
-                 counts_cache=False),
+                 counts_cache=False, ratios=(1.0, 2.0)),
         Scenario("fielded fq", fielded),
         Scenario("sort metadata_modified", sorted_by_date),
         Scenario("deep paging (start~N/2)", deep_page),
         Scenario("spatial ext_bbox", spatial),
     ]
-
 
 class SqlCapture:
     """Remembers the last search statement sent to PostgreSQL (``--explain``)."""
@@ -615,33 +733,27 @@ class SqlCapture:
             self.last = (statement, parameters)
 
 
-def run_scenario(scenario: Scenario, count: int, rng: random.Random,
-                 capture: SqlCapture | None) -> Timing:
+def run_queries(queries: list[dict[str, Any]], counts_cache: bool) -> tuple[list[float],
+                                                                            list[int]]:
+    """Time ``package_search`` (through ``get_action``, as the API calls it)
+    for each of ``queries``; ms and hit counts."""
     import ckan.plugins.toolkit as tk
 
     from ckanext.vernetztestadt.search import cache
 
     action = tk.get_action("package_search")
     seconds = cache.configured()
-    cache.configure(seconds if scenario.counts_cache else 0)
+    cache.configure(seconds if counts_cache else 0)  # only the PostgreSQL backend reads it
+    ms, hits = [], []
     try:
-        for _ in range(5):  # warm-up: plans, caches, Python imports
-            action({"ignore_auth": True}, scenario.make(rng))
-        timing = Timing(scenario, [], [])
-        progress = Progress(scenario.name, count)
-        for _ in range(count):
-            params = scenario.make(rng)
+        for params in queries:
             started = time.perf_counter()
             result = action({"ignore_auth": True}, params)
-            timing.ms.append((time.perf_counter() - started) * 1000)
-            timing.hits.append(int(result["count"]))
-            progress.step()
-        progress.close()
+            ms.append((time.perf_counter() - started) * 1000)
+            hits.append(int(result["count"]))
     finally:
         cache.configure(seconds)
-    if capture is not None:
-        timing.sql = capture.last
-    return timing
+    return ms, hits
 
 
 def explain(sql: tuple[str, Any]) -> list[str]:
@@ -660,72 +772,7 @@ def explain(sql: tuple[str, Any]) -> list[str]:
         raw.close()
 
 
-# -- report --------------------------------------------------------------------
-def machine_info() -> list[str]:
-    settings = ", ".join(f"{name}={scalar(f'SHOW {name}')}"
-                         for name in ("shared_buffers", "work_mem", "jit"))
-    return [benchlib.machine(),
-            f"database: PostgreSQL {scalar('SHOW server_version')} ({settings})"]
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
-@dataclass
-class Report:
-    datasets: int
-    create_s: float | None
-    rebuild_s: float | None
-    rebuild_fast_s: float | None
-    size_mb: float
-    timings: list[Timing]
-
-    def lines(self) -> list[str]:
-        rate = self.datasets / self.rebuild_s if self.rebuild_s else None
-        summary = [["metric", "value", "target"],
-                   ["datasets", f"{self.datasets:,}", ""],
-                   ["create (s)", _num(self.create_s, 1), ""],
-                   ["rebuild (s)", _num(self.rebuild_s, 1), ""],
-                   ["rebuild (datasets/s)", _num(rate, 0),
-                    ">= 200" + (f" ({verdict(rate >= 200)})" if rate else "")],
-                   ["rebuild-fast (s)", _num(self.rebuild_fast_s, 1), ""],
-                   ["rebuild-fast (datasets/s)",
-                    _num(self.datasets / self.rebuild_fast_s if self.rebuild_fast_s else None, 0),
-                    ""],
-                   ["index table size (MB)", f"{self.size_mb:.1f}", ""]]
-        queries = [["scenario", "p50 ms", "p95 ms", "max ms", "mean hits", "target"]]
-        for t in self.timings:
-            target = t.scenario.target
-            if t.scenario.limits:
-                p50, p95 = t.scenario.limits
-                ok = t.percentile(50) <= p50 and t.percentile(95) <= p95
-                target += f" ({verdict(ok)})"
-            queries.append([t.scenario.name, f"{t.percentile(50):.1f}",
-                            f"{t.percentile(95):.1f}", f"{max(t.ms):.1f}",
-                            f"{statistics.fmean(t.hits):,.1f}", target])
-        return [*benchlib.table(summary, {1}), "", *benchlib.table(queries, {1, 2, 3, 4})]
-
-
-def _num(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-# -- main ----------------------------------------------------------------------
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", type=int, required=True, help="datasets to create")
-    parser.add_argument("--queries", type=int, default=200, help="timed runs per scenario")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the bench database as it is (no clear, create, rebuild)")
-    parser.add_argument("--explain", action="store_true",
-                        help="print EXPLAIN ANALYZE of one search per scenario")
-    parser.add_argument("--no-rebuild-fast", action="store_true",
-                        help="skip timing 'ckan search-index rebuild-fast'")
-    parser.add_argument("--seed", type=int, default=20240611)
-    return parser.parse_args(argv)
-
-
+# -- one engine's CKAN: a child process answering commands ------------------------------
 def catalogue_names() -> dict[str, list[str]]:
     """Organizations, groups and tags (most used first) of the bench portal."""
     import sqlalchemy as sa
@@ -740,8 +787,412 @@ def catalogue_names() -> dict[str, list[str]]:
             "tags": list(tags) or tag_vocabulary()}
 
 
+def engine_info(engine: str) -> str:
+    if engine == "postgres":
+        settings = ", ".join(f"{name}={scalar(f'SHOW {name}')}"
+                             for name in ("shared_buffers", "work_mem", "jit"))
+        return f"PostgreSQL {scalar('SHOW server_version')} ({settings})"
+    system = solr_get("admin/info/system")
+    heap = system.get("jvm", {}).get("memory", {}).get("max", "?")
+    return (f"Solr {system.get('lucene', {}).get('solr-spec-version', '?')} standalone, "
+            f"core {solr_base().rsplit('/', 1)[1]}, heap {heap} (solr/conf/solrconfig.xml)")
+
+
+class Worker:
+    """The commands a parent sends to one engine's CKAN process."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.sample_docs: dict[str, str] = {}
+
+    def op_info(self) -> dict[str, Any]:
+        return {"line": engine_info(self.engine)}
+
+    def op_clear(self) -> dict[str, Any]:
+        clear_index()
+        return {}
+
+    def op_create(self, n: int, seed: int) -> dict[str, Any]:
+        note(f"[{self.engine}] clearing the bench database, creating {n:,} datasets ...")
+        clear_everything()
+        return {"seconds": create_datasets(n, random.Random(seed))}
+
+    def op_count(self) -> dict[str, Any]:
+        from ckan import model
+
+        return {"count": model.Session.query(model.Package).count()}
+
+    def op_catalogue(self) -> dict[str, Any]:
+        return catalogue_names()
+
+    def op_ckan_rebuild(self, sample: int, seed: int, batch_size: int) -> dict[str, Any]:
+        """CKAN's own rebuild of ``sample`` datasets into an empty index, then
+        ``search-index-rebuild -w 1`` of the same datasets."""
+        from ckanext.vernetztestadt import reindex
+
+        clear_index()
+        ids = reindex.package_ids()
+        chosen = random.Random(seed).sample(ids, min(sample, len(ids)))
+        note(f"[{self.engine}] CKAN rebuild of {len(chosen):,} datasets ...")
+        seconds = rebuild_index(len(chosen), chosen)
+        if self.engine == "solr":
+            solr_settle()
+        self.sample_docs = index_documents(chosen[:20])
+        # the same datasets through search-index-rebuild's path, one process:
+        # what batching alone changes
+        clear_index()
+        started = time.monotonic()
+        reindex.rebuild(1, batch_size, ids=chosen)
+        batched = time.monotonic() - started
+        return {"seconds": seconds, "count": len(chosen), "batched": batched}
+
+    def op_rebuild(self, workers: int, batch_size: int) -> dict[str, Any]:
+        """``search-index-rebuild`` of every dataset into an empty index."""
+        clear_index()
+        note(f"[{self.engine}] ckan vernetztestadt search-index-rebuild --workers {workers} ...")
+        seconds, indexed = rebuild_batched(workers, batch_size)
+        if self.engine == "solr":
+            solr_settle()
+        vacuum_analyze()
+        again = index_documents(list(self.sample_docs))
+        same = sum(again[k] == v for k, v in self.sample_docs.items())
+        return {"seconds": seconds, "indexed": indexed, "documents": indexed_count(),
+                "same": same, "compared": len(self.sample_docs)}
+
+    def op_settle(self) -> dict[str, Any]:
+        if self.engine == "solr":
+            solr_settle()
+        vacuum_analyze()
+        return {"documents": indexed_count()}
+
+    def op_size(self) -> dict[str, Any]:
+        return {"mb": index_size_mb(self.engine)}
+
+    def op_run(self, queries: list[dict[str, Any]], counts_cache: bool,
+               explain_last: bool = False) -> dict[str, Any]:
+        from ckan import model
+        from sqlalchemy import event
+
+        capture = SqlCapture() if explain_last and self.engine == "postgres" else None
+        if capture is not None:
+            event.listen(model.meta.engine, "before_cursor_execute", capture)
+        try:
+            ms, hits = run_queries(queries, counts_cache)
+        finally:
+            if capture is not None:
+                event.remove(model.meta.engine, "before_cursor_execute", capture)
+        plan = explain(capture.last) if capture is not None and capture.last else []
+        return {"ms": ms, "hits": hits, "plan": plan}
+
+
+def serve(engine: str, reply_fd: int) -> None:
+    """Load CKAN for ``engine`` and answer JSON commands from stdin on ``reply_fd``."""
+    app = load_ckan(engine)
+    from ckan import model
+
+    worker = Worker(engine)
+    with os.fdopen(reply_fd, "w", buffering=1) as replies, \
+            app._wsgi_app.test_request_context():
+        replies.write(json.dumps({"ok": True, "ready": engine}) + "\n")
+        for line in sys.stdin:
+            command = json.loads(line)
+            op = command.pop("op")
+            if op == "quit":
+                break
+            try:
+                answer = {"ok": True, **getattr(worker, f"op_{op}")(**command)}
+            except (Exception, SystemExit) as exc:
+                answer = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+            finally:
+                # no transaction left open between commands: it would hold
+                # locks that the other engine's TRUNCATE (create) waits for
+                model.Session.remove()
+            replies.write(json.dumps(answer, default=str) + "\n")
+
+
+class Engine:
+    """The parent's handle on one engine's CKAN process."""
+
+    def __init__(self, engine: str, database: str, solr_url: str | None) -> None:
+        self.name = engine
+        env = dict(os.environ)
+        env.pop("CKAN_SOLR_URL", None)
+        if engine == "solr":
+            assert solr_url
+            env["CKAN_SOLR_URL"] = solr_url
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", engine,
+             "--database", database, "--reply-fd", str(write)],
+            stdin=subprocess.PIPE, text=True, env=env, pass_fds=(write,))
+        os.close(write)
+        self.replies: TextIO = os.fdopen(read)
+        self._read()
+
+    def _read(self) -> dict[str, Any]:
+        line = self.replies.readline()
+        if not line:
+            code = self.proc.wait(timeout=30)
+            raise SystemExit(f"{self.name}: the CKAN process ended (exit code {code})")
+        answer = json.loads(line)
+        if not answer.pop("ok"):
+            raise SystemExit(f"{self.name}: {answer['error']}")
+        return dict(answer)
+
+    def call(self, op: str, **arguments: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op, **arguments}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write('{"op": "quit"}\n')
+                self.proc.stdin.close()
+                self.proc.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+# -- one size, both engines --------------------------------------------------------------
+@dataclass
+class EngineRun:
+    """Indexing figures of one engine at one size."""
+
+    ckan_s: float | None = None
+    ckan_count: int = 0
+    batched_s: float | None = None
+    rebuild_s: float | None = None
+    indexed: int = 0
+    documents: int = 0
+    same: int = 0
+    compared: int = 0
+    size_mb: float = 0.0
+
+
+@dataclass
+class SizeRun:
+    n: int
+    create_s: float | None
+    runs: dict[str, EngineRun]
+    scenarios: list[Scenario]
+    timings: dict[str, dict[str, Timing]]
+    plans: list[str] = field(default_factory=list)
+
+
+def bench_size(n: int, engines: dict[str, Engine], args: argparse.Namespace) -> SizeRun:
+    creator = next(iter(engines.values()))
+    create_s = None
+    if args.keep:
+        n = int(creator.call("count")["count"])
+    else:
+        for engine in engines.values():
+            if engine is not creator:
+                engine.call("clear")
+        create_s = float(creator.call("create", n=n, seed=args.seed)["seconds"])
+    runs = {name: EngineRun() for name in engines}
+    for name, engine in engines.items():
+        run = runs[name]
+        if not args.keep and args.ckan_sample:
+            done = engine.call("ckan_rebuild", sample=args.ckan_sample, seed=args.seed,
+                               batch_size=args.batch_size)
+            run.ckan_s, run.ckan_count = done["seconds"], done["count"]
+            run.batched_s = done["batched"]
+        if not args.keep:
+            done = engine.call("rebuild", workers=args.workers, batch_size=args.batch_size)
+            run.rebuild_s, run.indexed = done["seconds"], done["indexed"]
+            run.documents, run.same, run.compared = done["documents"], done["same"], \
+                done["compared"]
+        else:
+            run.documents = engine.call("settle")["documents"]
+        run.size_mb = engine.call("size")["mb"]
+    names = list(engines)
+    timings: dict[str, dict[str, Timing]] = {name: {} for name in names}
+    rng = random.Random(args.seed + n)
+    chosen = scenarios(n, creator.call("catalogue"))
+    plans: list[str] = []
+    for scenario in chosen:
+        warm_up = [scenario.make(rng) for _ in range(5)]  # plans, caches, imports
+        queries = [scenario.make(rng) for _ in range(args.queries)]
+        for name in names:
+            engines[name].call("run", queries=warm_up, counts_cache=scenario.counts_cache)
+            timings[name][scenario.name] = Timing()
+        progress = Progress(f"{scenario.name} ({' + '.join(names)})", len(queries))
+        for chunk_no, start in enumerate(range(0, len(queries), CHUNK)):
+            chunk = queries[start:start + CHUNK]
+            last = start + CHUNK >= len(queries)
+            for name in names if chunk_no % 2 == 0 else names[::-1]:
+                done = engines[name].call("run", queries=chunk,
+                                          counts_cache=scenario.counts_cache,
+                                          explain_last=args.explain and last)
+                timing = timings[name][scenario.name]
+                timing.ms += done["ms"]
+                timing.hits += done["hits"]
+                if done["plan"]:
+                    plans += ["", f"=== EXPLAIN ANALYZE ({n:,} datasets): {scenario.name} ===",
+                              *done["plan"]]
+            progress.step(len(chunk))
+        progress.close()
+    return SizeRun(n, create_s, runs, chosen, timings, plans)
+
+
+# -- report --------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _rate(count: int, seconds: float | None) -> float | None:
+    return count / seconds if seconds else None
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or not b else f"{a / b:.2f}"
+
+
+def indexing_table(results: list[SizeRun], names: list[str], args: argparse.Namespace
+                   ) -> list[str]:
+    head = ["metric"]
+    for result in results:
+        head += [f"{name} {result.n:,}" for name in names]
+        if len(names) == 2:
+            head.append("pg/solr")
+    head.append("target")
+    rows: list[list[str]] = [head]
+
+    def line(label: str, value: Callable[[SizeRun, EngineRun], float | None], digits: int,
+             target: str = "", check: Callable[[float], bool] | None = None,
+             ratio: bool = True) -> None:
+        cells, verdicts = [label], []
+        for result in results:
+            values = [value(result, result.runs[name]) for name in names]
+            cells += [_num(v, digits) for v in values]
+            if len(names) == 2:
+                cells.append(_ratio(values[0], values[1]) if ratio else "")
+            if check:
+                verdicts += [check(v) for v in values if v is not None]
+        cells.append(target + (f" ({verdict(all(verdicts))})" if check and verdicts else ""))
+        rows.append(cells)
+
+    line("create datasets (s, once)", lambda r, e: r.create_s, 1, ratio=False)
+    line(f"CKAN rebuild, {args.ckan_sample:,}-dataset sample (datasets/s)",
+         lambda r, e: _rate(e.ckan_count, e.ckan_s), 1)
+    line("  search-index-rebuild -w 1, same sample (datasets/s)",
+         lambda r, e: _rate(e.ckan_count, e.batched_s), 1)
+    line(f"search-index-rebuild -w {args.workers}, all (s)", lambda r, e: e.rebuild_s, 1)
+    line(f"search-index-rebuild -w {args.workers}, all (datasets/s)",
+         lambda r, e: _rate(e.indexed, e.rebuild_s), 1, ">= 200", lambda v: v >= 200)
+    line("  speed-up over CKAN rebuild (x)",
+         lambda r, e: (_rate(e.indexed, e.rebuild_s) or 0) / (_rate(e.ckan_count, e.ckan_s)
+                                                              or 1)
+         if e.ckan_s and e.rebuild_s else None, 2, ratio=False)
+    line("documents in the index", lambda r, e: e.documents, 0, ratio=False)
+    line("  sample docs equal to CKAN rebuild's", lambda r, e: e.same if e.compared else None,
+         0, ratio=False)
+    line("index size (MB)", lambda r, e: e.size_mb, 1)
+    return benchlib.table(rows, set(range(1, len(head) - 1)))
+
+
+def query_table(result: SizeRun, names: list[str]) -> list[str]:
+    both = len(names) == 2
+    head = ["scenario"]
+    for stat in ("p50", "p95"):
+        head += [f"{name} {stat} ms" for name in names]
+        if both:
+            head.append(f"{stat} pg/solr")
+    head += ["max ms" if not both else "same hits", "mean hits", "target"]
+    rows = [head]
+    for scenario in result.scenarios:
+        timings = [result.timings[name][scenario.name] for name in names]
+        cells = [scenario.name]
+        for p in (50, 95):
+            values = [t.percentile(p) for t in timings]
+            cells += [f"{v:.1f}" for v in values]
+            if both:
+                cells.append(_ratio(values[0], values[1]))
+        if both:
+            same = sum(a == b for a, b in zip(timings[0].hits, timings[1].hits, strict=True))
+            cells.append(f"{same}/{len(timings[0].hits)}")
+            cells.append(" / ".join(f"{statistics.fmean(t.hits):,.1f}" for t in timings))
+            limit = scenario.ratio_target(result.n)
+            ratio = timings[0].percentile(50) / timings[1].percentile(50)
+            cells.append(f"p50 ratio <= {limit:.1f} ({verdict(ratio <= limit)})"
+                         if limit is not None else "")
+        else:
+            timing = timings[0]
+            cells += [f"{max(timing.ms):.1f}", f"{statistics.fmean(timing.hits):,.1f}"]
+            target = scenario.target if names == ["postgres"] else ""
+            if target and scenario.limits:
+                p50, p95 = scenario.limits
+                ok = timing.percentile(50) <= p50 and timing.percentile(95) <= p95
+                target += f" ({verdict(ok)})"
+            cells.append(target)
+        rows.append(cells)
+    return benchlib.table(rows, set(range(1, len(head) - 1)))
+
+
+def report(results: list[SizeRun], names: list[str], info: list[str],
+           args: argparse.Namespace, loads: tuple[float, float]) -> list[str]:
+    sizes = " and ".join(f"{r.n:,}" for r in results)
+    lines = [f"Search benchmark: {' vs '.join(names)}, the same {sizes} datasets, "
+             f"{args.queries} queries per scenario",
+             benchlib.machine(), *info,
+             f"load average (1 min): {loads[0]:.2f} before, {loads[1]:.2f} after "
+             "(other processes share the cores: compare runs made under similar load)",
+             "", *indexing_table(results, names, args)]
+    for result in results:
+        lines += ["", f"Queries, {result.n:,} datasets (p50/p95 of package_search, ms):",
+                  *query_table(result, names)]
+    if len(names) == 2:
+        lines += ["", "pg/solr: PostgreSQL figure divided by Solr's (below 1: PostgreSQL "
+                  "faster). 'counts cache off': the PostgreSQL backend counts hits and facets "
+                  "on every search (ckanext.vernetztestadt.search.cache_seconds = 0); Solr "
+                  "keeps its own caches as solrconfig.xml configures them. 'same hits': "
+                  "queries both engines counted the same number of results for."]
+    for result in results:
+        lines += result.plans
+    return lines
+
+
+# -- main ----------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=int, nargs="+", default=[],
+                        help="datasets to create; several sizes run one after the other")
+    parser.add_argument("--engine", choices=(*ENGINES, "both"), default="postgres")
+    parser.add_argument("--queries", type=int, default=200, help="timed runs per scenario")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes of search-index-rebuild (default: one per core)")
+    parser.add_argument("--batch-size", type=int, default=200,
+                        help="datasets per batch of search-index-rebuild")
+    parser.add_argument("--ckan-sample", type=int, default=2000,
+                        help="datasets CKAN's own rebuild is timed on (0: skip)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the bench database as it is (no clear, create, rebuild)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of one PostgreSQL search per scenario")
+    parser.add_argument("--database", default=DATABASE,
+                        help=f"bench database: {DATABASE} or bench_* (emptied!)")
+    parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--serve", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--reply-fd", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.serve and not args.datasets and not args.keep:
+        parser.error("--datasets is required (unless --keep)")
+    args.datasets = args.datasets or [0]
+    check_database(args.database)
+    return args
+
+
 def build(args: argparse.Namespace, rng: random.Random) -> tuple[int, float | None,
                                                                    float | None]:
+    """Create ``args.datasets`` datasets and index them with CKAN's rebuild, in
+    this process (``bench/load.py``); ``--keep``: count what is there."""
     from ckan import model
 
     if args.keep:
@@ -753,54 +1204,27 @@ def build(args: argparse.Namespace, rng: random.Random) -> tuple[int, float | No
     return args.datasets, create_s, rebuild_s
 
 
-def measure(args: argparse.Namespace, rng: random.Random, n: int) -> list[Timing]:
-    from ckan import model
-    from sqlalchemy import event
-
-    capture = SqlCapture() if args.explain else None
-    if capture is not None:
-        event.listen(model.meta.engine, "before_cursor_execute", capture)
-    timings = [run_scenario(s, args.queries, rng, capture)
-               for s in scenarios(n, catalogue_names())]
-    if capture is not None:
-        event.remove(model.meta.engine, "before_cursor_execute", capture)
-    return timings
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    rng = random.Random(args.seed)
-    note("starting services, migrating ckan_bench ...")
-    start_services()
+    if args.serve:
+        serve(args.serve, args.reply_fd)
+        return
+    names = list(ENGINES) if args.engine == "both" else [args.engine]
+    note(f"starting services ({', '.join(names)}), migrating {args.database} ...")
+    solr_url = start_services(args.database, solr_core="solr" in names)
     migrate()
-    app = load_ckan()
-    with app._wsgi_app.test_request_context():
-        n, create_s, rebuild_s = build(args, rng)
-        vacuum_analyze()
-        size_mb = scalar(f"SELECT pg_total_relation_size('{INDEX_TABLE}')") / 2**20
-        timings = measure(args, rng, n)
-        plans = explain_all(timings) if args.explain else []  # before rebuild-fast churns
-        fast_s = None
-        if not args.keep and not args.no_rebuild_fast:
-            note("timing ckan search-index rebuild-fast ...")
-            fast_s = rebuild_fast()
-        report = Report(n, create_s, rebuild_s, fast_s, size_mb, timings)
-        print(f"Search benchmark: vernetztestadt_search (PostgreSQL), {n:,} datasets, "
-              f"{args.queries} queries per scenario")
-        print("\n".join(machine_info()))
-        print()
-        print("\n".join(report.lines()))
-        for line in plans:
-            print(line)
-
-
-def explain_all(timings: list[Timing]) -> list[str]:
-    """EXPLAIN ANALYZE of the last search of each scenario, as printable lines."""
-    lines = []
-    for timing in timings:
-        if timing.sql:
-            lines += ["", f"=== EXPLAIN ANALYZE: {timing.scenario.name} ===", *explain(timing.sql)]
-    return lines
+    load_before = os.getloadavg()[0]
+    engines: dict[str, Engine] = {}
+    try:
+        for name in names:
+            note(f"loading CKAN for {name} ...")
+            engines[name] = Engine(name, args.database, solr_url)
+        info = [f"{name}: {engines[name].call('info')['line']}" for name in names]
+        results = [bench_size(n, engines, args) for n in args.datasets]
+    finally:
+        for engine in engines.values():
+            engine.close()
+    print("\n".join(report(results, names, info, args, (load_before, os.getloadavg()[0]))))
 
 
 if __name__ == "__main__":

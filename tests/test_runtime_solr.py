@@ -23,7 +23,7 @@ import pytest
 import requests
 import yaml
 
-from ckanext.vernetztestadt.runtime import solr
+from ckanext.vernetztestadt.runtime import services, solr
 from ckanext.vernetztestadt.runtime.services import Runtime, ServiceError
 
 RUNTIME_CLI = Path(sys.executable).with_name("vernetztestadt-runtime")
@@ -67,7 +67,7 @@ def solr_home(tmp_path: Path) -> Iterator[Path]:
     yield home
     runtime = Runtime.load(home)
     solr.stop(runtime)
-    runtime.save()
+    services.stop(runtime)  # saves
 
 
 # -- without a JVM ---------------------------------------------------------------
@@ -117,20 +117,23 @@ def test_unknown_search_engine_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("missing", ["java", "mvn"])
-def test_without_java_or_maven_one_line_and_exit_1(tmp_path: Path, missing: str) -> None:
-    """A PATH with everything but ``missing``: one line naming it."""
+def test_without_java_or_maven_one_line_and_exit_1(tmp_path: Path, solr_home: Path,
+                                                   missing: str) -> None:
+    """A PATH with everything but ``missing``: one line naming it, and
+    nothing started (``solr_home`` stops whatever would have been)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("java", "mvn"):
         found = shutil.which(tool)
         if tool != missing and found:
             (bin_dir / tool).symlink_to(found)
-    result = run_cli("up", "--home", str(tmp_path / "h"), "--no-demo",
+    result = run_cli("up", "--home", str(solr_home), "--no-demo",
                      env={"SEARCH": "solr", "PATH": str(bin_dir)})
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Fehler / error: Solr braucht / needs ")
     assert ("java" if missing == "java" else "mvn") in lines[0]
+    assert java_processes_of(solr_home) == [] and not (solr_home / "postgres").exists()
 
 
 # -- a real node ----------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """``ckan vernetztestadt ...``: the extension's CKAN commands.
 
 Owns: argument parsing and terminal output (German first). Must not hold
-logic of its own: each command calls the module that owns the work.
+logic of its own: each command calls the module that owns the work. Also
+registers CKAN's ``search-index`` group in the form ``upstream.search_index``
+gives it (one line instead of a traceback when the search engine fails).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections import Counter
 
 import click
 
-from . import demo, resources
+from . import demo, reindex, resources, upstream
 from .harvest import runner, sources
 from .validation import batch
 
@@ -128,5 +130,46 @@ def harvest(names: tuple[str, ...], everything: bool) -> None:
         sys.exit(1)
 
 
+@vernetztestadt.command("search-index-rebuild")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Prozesse / worker processes (forked after CKAN is loaded).")
+@click.option("-b", "--batch-size", type=click.IntRange(1, 5000), default=reindex.BATCH_SIZE,
+              show_default=True, help="Datensätze je Stapel / datasets per batch.")
+@click.option("-i", "--force", is_flag=True,
+              help="Fehler melden und weitermachen / report errors and carry on.")
+@click.option("-o", "--only-missing", is_flag=True,
+              help="Nur fehlende Datensätze / only datasets the index lacks.")
+@click.option("--keep-orphans", is_flag=True,
+              help="Verwaiste Einträge behalten / keep index entries of deleted datasets.")
+@click.option("-q", "--quiet", is_flag=True, help="Kein Fortschritt / no progress bar.")
+def search_index_rebuild(workers: int, batch_size: int, force: bool, only_missing: bool,
+                         keep_orphans: bool, quiet: bool) -> None:
+    """Rebuild the search index like ``ckan search-index rebuild``, faster.
+
+    Every dataset goes through CKAN's own indexing (package_show, every
+    plugin's hooks); the per-dataset lookups of a batch come from a few bulk
+    queries, each batch is written at once, and --workers processes share
+    the batches. Exit code 1 when a dataset could not be indexed."""
+    with click.progressbar(length=1, label="Indiziere / indexing", file=sys.stderr,
+                           hidden=quiet) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)  # type: ignore[attr-defined]
+            bar.update(done - bar.pos)  # type: ignore[attr-defined]
+        try:
+            outcome = reindex.rebuild(workers, batch_size, force, only_missing=only_missing,
+                                      progress=progress)
+        except Exception as error:  # one line, not a traceback
+            raise click.ClickException(
+                f"Neuaufbau abgebrochen / rebuild stopped: {str(error)[:300]}") from None
+    orphans = [] if keep_orphans else reindex.clear_orphans()
+    click.echo(f"{outcome.indexed} Datensätze indiziert / datasets indexed"
+               + (f", {len(orphans)} verwaiste entfernt / orphans removed" if orphans else ""))
+    for package_id, error in outcome.failed:
+        click.secho(f"  {package_id}: {error}", fg="red")
+    if outcome.failed:
+        sys.exit(1)
+
+
 def get_commands() -> list[click.Command]:
-    return [vernetztestadt]
+    """Ours, and CKAN's ``search-index`` group as ``upstream`` guards it."""
+    return [vernetztestadt, *upstream.get_commands()]

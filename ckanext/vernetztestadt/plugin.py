@@ -136,6 +136,9 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
         for key, value in self._defaults().items():
             if _unset(config, key):
                 config[key] = value
+        # rebuild-fast's forked children, with either engine (with Solr, the
+        # vernetztestadt_search plugin is not enabled)
+        search_backend.forget_connections_after_fork()
 
     @staticmethod
     def _defaults() -> dict[str, str]:

@@ -13,7 +13,10 @@ of huge or non-finite numbers loops forever in its longitude wrapping):
   400 in the API and on the HTML search pages alike).
 
 A search error that a page leaves unhandled (CKAN's ``/feeds/custom.atom``
-lets ``SearchError`` through) answers 400 with CKAN's error page, not 500.
+lets ``SearchError`` through) answers 400 with CKAN's error page, not 500;
+an unreachable Solr that a page leaves unhandled (``SolrConnectionError``:
+the organization's dataset count in the sidebar of every dataset page)
+answers 503 with CKAN's error page, not a 500 "internal error".
 
 Every message names only the parameter, never a stored value.
 
@@ -28,8 +31,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan.common import falsy, truthy
-from ckan.lib.search.common import SearchError, SearchQueryError
-from werkzeug.exceptions import BadRequest
+from ckan.lib.search.common import SearchError, SearchQueryError, SolrConnectionError
+from werkzeug.exceptions import BadRequest, ServiceUnavailable
 
 from .search.analysis import is_utf8
 
@@ -179,11 +182,18 @@ def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:
 # -- pages that leave a search error unhandled ----------------------------------
 def install_error_page(app: Any) -> Any:
     """For ``IMiddleware.make_middleware``: an unhandled ``SearchError`` gets
-    CKAN's own 400 page. Its text may quote the query with the caller's
-    permission labels, so the page names no detail."""
+    CKAN's own 400 page, an unhandled ``SolrConnectionError`` its 503 page.
+    Their text may quote the query with the caller's permission labels, or
+    the engine's address, so the page names no detail."""
     def bad_search(exc: SearchError) -> Any:
         return app.handle_http_exception(BadRequest(tk._(
             "Ungültige Suchanfrage: die Suchparameter können nicht ausgewertet werden.")))
 
+    def no_engine(exc: SolrConnectionError) -> Any:
+        return app.handle_http_exception(ServiceUnavailable(tk._(
+            "Die Suche ist gerade nicht erreichbar. Bitte versuchen Sie es später "
+            "noch einmal.")))
+
     app.register_error_handler(SearchError, bad_search)
+    app.register_error_handler(SolrConnectionError, no_engine)
     return app

@@ -36,6 +36,7 @@ def make(make_source, httpserver, documents: list[dict], **config) -> dict:
                         **config}, source_type="vernetztestadt_broadband")
 
 
+@pytest.mark.search  # the job indexes
 def test_one_dataset_per_reference_date_and_a_series(make_source, harvest, httpserver, app):
     make(make_source, httpserver, [
         {"url": serve(httpserver, "german_semicolon.csv"), "reference_date": "2024-06-30"},
@@ -64,6 +65,7 @@ def test_one_dataset_per_reference_date_and_a_series(make_source, harvest, https
     assert "30.06.2024" in page  # dates written as dates on the axis
 
 
+@pytest.mark.search  # the job indexes
 def test_skipped_values_are_counted_in_the_job_log(make_source, harvest, httpserver):
     make(make_source, httpserver, [{"url": serve(httpserver, "coded.csv"),
                                     "reference_date": "2025-06-30"}])
@@ -73,6 +75,7 @@ def test_skipped_values_are_counted_in_the_job_log(make_source, harvest, httpser
     assert any("übersprungen: unbekannte Spalte: 1" in line for line in log)
 
 
+@pytest.mark.search  # the job indexes
 def test_an_ags_missing_from_the_file_publishes_nothing(make_source, harvest, httpserver):
     make(make_source, httpserver, [{"url": serve(httpserver, "german_semicolon.csv"),
                                     "reference_date": "2024-06-30"}], ags="05111000")
@@ -82,6 +85,7 @@ def test_an_ags_missing_from_the_file_publishes_nothing(make_source, harvest, ht
     assert helpers.call_action("package_list") == ["breitband"]
 
 
+@pytest.mark.search  # the job indexes
 def test_a_missing_reference_date_is_named(make_source, harvest, httpserver):
     make(make_source, httpserver, [{"url": serve(httpserver, "german_semicolon.csv")}])
     result = harvest("breitband")

@@ -36,6 +36,7 @@ def invoke(cli, *args: str):
 
 
 class TestDeclarativeSources:
+    @pytest.mark.search  # sources are datasets in the index
     def test_sync_creates_then_changes_nothing(self, city, cli):
         first = invoke(cli, "vernetztestadt", "sources", "sync").output
         assert f"{HASELHORST}: angelegt / created" in first
@@ -49,6 +50,7 @@ class TestDeclarativeSources:
         assert source["source_type"] == "vernetztestadt_ranking"
         assert json.loads(source["config"])["ranking"] == "haselhorst"
 
+    @pytest.mark.search  # sources are datasets in the index
     def test_sync_restores_an_edited_source(self, city, cli):
         invoke(cli, "vernetztestadt", "sources", "sync")
         source = helpers.call_action("harvest_source_show", context={"use_cache": False},
@@ -79,6 +81,7 @@ class TestDeclarativeSources:
             assert problem in message
 
 
+@pytest.mark.search
 def test_the_cli_harvests_with_a_progress_bar(city, cli):
     invoke(cli, "vernetztestadt", "sources", "sync")
     first = invoke(cli, "vernetztestadt", "harvest", HASELHORST)
@@ -89,6 +92,7 @@ def test_the_cli_harvests_with_a_progress_bar(city, cli):
     assert f"{HASELHORST}: 3 not modified" in again.output
 
 
+@pytest.mark.search
 def test_ckan_harvester_run_test(city, cli):
     invoke(cli, "vernetztestadt", "sources", "sync")
     invoke(cli, "harvester", "run-test", HASELHORST)
@@ -100,6 +104,7 @@ def test_ckan_harvester_run_test(city, cli):
     assert job["status"] == "Finished" and job["stats"]["added"] == 3
 
 
+@pytest.mark.search
 def test_the_queue_path_on_redis(city, cli):
     """``harvester run`` queues the job; the gather and fetch consumers
     (here one message at a time, as ckanext-harvest's own tests do) do the rest."""
@@ -121,6 +126,7 @@ def test_the_queue_path_on_redis(city, cli):
     assert set(harvested()) == HASELHORST_DATASETS
 
 
+@pytest.mark.search
 def test_a_job_killed_midway_leaves_no_duplicates(city, cli, harvest):
     """The process dies after importing one of three objects; the job is
     aborted and the next run completes without a second copy of anything."""
@@ -147,6 +153,7 @@ def test_a_job_killed_midway_leaves_no_duplicates(city, cli, harvest):
     assert len(names) == len(set(names)) == 3
 
 
+@pytest.mark.search
 def test_a_source_keeps_its_type_and_config_after_a_job(city, cli):
     """ckanext-harvest re-indexes a source after each job; showing it (from
     the index, as the /harvest pages and the API do) still gives its fields."""
@@ -158,6 +165,7 @@ def test_a_source_keeps_its_type_and_config_after_a_job(city, cli):
     assert shown["status"]["last_job"]["status"] == "Finished"
 
 
+@pytest.mark.search
 def test_the_harvest_pages_list_sources_and_finished_jobs(city, cli, app):
     invoke(cli, "vernetztestadt", "sources", "sync")
     invoke(cli, "vernetztestadt", "harvest", "--all")

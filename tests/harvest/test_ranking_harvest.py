@@ -12,12 +12,16 @@ import io
 import json
 
 import openpyxl
+import pytest
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
 from conftest import fixture, site_user
 
 BITKOM_AREAS = ["Gesamtwertung", "IT und Kommunikation"]
 HASELHORST_CP1252 = fixture("haselhorst_2021_2023.csv")
+
+#: every job indexes what it publishes and re-indexes its source
+pytestmark = pytest.mark.search
 
 
 def serve_bitkom(httpserver) -> str:

@@ -8,6 +8,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
 
@@ -15,6 +16,9 @@ from ckanext.vernetztestadt.harvest import hotspots
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wifi"
 NAME = "wlan-hotspots-05513000"
+
+#: every job indexes what it publishes and re-indexes its source
+pytestmark = pytest.mark.search
 
 
 def serve(httpserver, name: str, data: bytes | None = None) -> str:

@@ -52,6 +52,7 @@ def test_form_shows_german_labels_on_pages(app, steward, city_org, dataset_type)
     assert "Grunddaten" in page.body and "Zeit und Raum" in page.body  # page list
 
 
+@pytest.mark.search  # indexes every field of each type
 @pytest.mark.parametrize("dataset_type", TYPES)
 def test_complete_dataset_through_the_form(app, steward, city_org, dataset_type):
     headers = {"Authorization": steward["token"]}

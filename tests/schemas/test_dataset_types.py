@@ -56,6 +56,7 @@ def _normalise(value):
     return value
 
 
+@pytest.mark.search  # indexes every field of each type
 @pytest.mark.parametrize("dataset_type", TYPES)
 def test_complete_example_round_trips(app, sysadmin_headers, city_org, dataset_type):
     sent = example(dataset_type)
@@ -88,6 +89,7 @@ def test_defaults_for_the_city(app, sysadmin_headers, city_org):
     assert shown["license_attribution"] == "Datenquelle: Stadt Gelsenkirchen"
 
 
+@pytest.mark.search
 def test_found_by_type_theme_licence_and_ags_facets(app, sysadmin_headers, city_org):
     for dataset_type in TYPES:
         sent = example(dataset_type)
@@ -165,6 +167,7 @@ def test_polygon_example_is_inside_gelsenkirchen():
     assert 6.9 < min(xs) < max(xs) < 7.2
 
 
+@pytest.mark.search
 def test_spatial_coverage_feeds_the_map_search(app, sysadmin_headers, city_org):
     sent = example("wifi_hotspots")
     sent["owner_org"] = city_org["id"]
@@ -175,6 +178,7 @@ def test_spatial_coverage_feeds_the_map_search(app, sysadmin_headers, city_org):
     assert outside["count"] == 0
 
 
+@pytest.mark.search  # the type's search page
 @pytest.mark.parametrize(("dataset_type", "german", "english"), [
     ("broadband_coverage", "Breitbandverfügbarkeit", "broadband coverage"),
     ("wifi_hotspots", "Öffentliche WLAN-Hotspots", "public WiFi hotspots"),

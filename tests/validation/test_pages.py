@@ -80,6 +80,7 @@ class TestReportPage:
         app.get(f"/dataset/{portal['good']['name']}/resource/nichts/validation", status=404)
 
 
+@pytest.mark.search
 class TestBadgesAndFacet:
     def test_dataset_resource_and_search_pages(self, app, portal):
         assert badges(page(app, "/dataset/gut")) == ["success"]

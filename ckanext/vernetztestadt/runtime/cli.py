@@ -192,6 +192,18 @@ def solr_configset(target: Path, conf: Path) -> None:
     click.echo(f"Solr-Configset / configset: {target} ({', '.join(names)})")
 
 
+@main.command("solr-check")
+def solr_check() -> None:
+    """Exit 0 if Solr can be built and started here (Java 17, Maven, the
+    checkout's solr/); else print what is missing and exit 1 (``make test``
+    then skips the Solr runs, saying why)."""
+    try:
+        solr.check_tools()
+    except ServiceError as exc:
+        click.echo(f"Solr-Läufe übersprungen / Solr runs skipped: {exc}")
+        sys.exit(1)
+
+
 @main.command()
 @home_option
 def status(home: Path) -> None:
@@ -205,7 +217,7 @@ def status(home: Path) -> None:
         if name not in ("postgres", "redis") and not info["port"]:
             continue  # a Solr JVM this home never started
         state = "läuft / running" if info["running"] else "gestoppt / stopped"
-        click.echo(f"{name:9} {state:20} pid={info['pid']} port={info['port']}")
+        click.echo(f"{name:11} {state:20} pid={info['pid']} port={info['port']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

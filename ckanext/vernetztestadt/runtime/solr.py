@@ -4,13 +4,16 @@ Owns: building Solr's jars once with Maven (``solr/pom.xml``), the Solr homes
 under the runtime home (``.portal/solr/``), starting, checking and stopping
 the JVMs (one standalone node; or a ZooKeeper server and two SolrCloud
 nodes), the configset (the project's ``solr/conf/solrconfig.xml`` with
-CKAN's ``schema.xml`` read from the installed ``ckan`` package) and one core
-or collection per database (``ckan``, ``ckan_test``, ...). Every JVM listens
-on 127.0.0.1 only. All Solr work is Solr's own code over its HTTP API.
+CKAN's ``schema.xml`` read from the installed ``ckan`` package; for SolrCloud
+with ``_version_`` typed as Solr requires) and one core or collection per
+database (``ckan``, ``ckan_test``, ...). Every JVM listens on 127.0.0.1 only.
+All Solr work is Solr's own code over its HTTP API.
 
 Must not touch: PostgreSQL and Redis (``services``), CKAN's configuration
-(``ckan_config``) or the index content (CKAN writes it). It only signals JVMs
-whose PID it recorded and whose command line names this home's folder.
+(``ckan_config``) or the index content (CKAN writes it; only a collection
+made with CKAN's string ``_version_`` is made anew, empty, once). It only
+signals JVMs whose PID it recorded and whose command line names this home's
+folder.
 """
 from __future__ import annotations
 
@@ -372,10 +375,32 @@ def stop_cloud_node(runtime: Runtime, index: int) -> bool:
     return stopped
 
 
+#: CKAN's schema.xml types ``_version_`` as a string. SolrCloud's replicas
+#: read it as a long when they check the version of a forwarded update
+#: (``UnsupportedOperationException`` in ``VersionInfo.getVersionFromIndex``
+#: once the update log no longer holds the document): the update fails on
+#: the replica, the leader sends it into recovery, and searches meanwhile
+#: miss or keep documents. Solr's own configsets type it ``plong``.
+VERSION_FIELD = re.compile(r'<field name="_version_"[^>]*/>')
+CLOUD_VERSION_FIELD = ('<field name="_version_" type="plong" indexed="false" stored="false" '
+                       'docValues="true"/>')
+
+
+def cloud_configset_files() -> dict[str, bytes]:
+    """The configset for SolrCloud: ``configset_files`` with ``_version_``
+    as Solr requires it (standalone cores keep CKAN's field: a standalone
+    node never reads it back, and a changed field type needs a new index)."""
+    files = configset_files()
+    schema, found = VERSION_FIELD.subn(CLOUD_VERSION_FIELD, files["schema.xml"].decode(), 1)
+    if not found:
+        raise ServiceError("CKAN's schema.xml has changed: no _version_ field to type")
+    return {**files, "schema.xml": schema.encode()}
+
+
 def _configset_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(configset_files().items()):
+        for name, data in sorted(cloud_configset_files().items()):
             archive.writestr(name, data)
     return buffer.getvalue()
 
@@ -409,6 +434,14 @@ def collection_active(base: str, name: str) -> bool:
         r.get("state") == "active" and r.get("node_name") in live for r in replicas)
 
 
+def _version_type(base: str, name: str) -> str | None:
+    """The type of ``_version_`` in the live schema of collection ``name``."""
+    try:
+        return str(_get(f"{base}/{name}/schema/fields/_version_")["field"]["type"])
+    except (ServiceError, KeyError):
+        return None
+
+
 def _ensure_collections(runtime: Runtime, names: tuple[str, ...]) -> None:
     base = f"http://127.0.0.1:{runtime.cloud[0].port}/solr"
     log = node_homes(runtime)[0] / "logs" / "solr.log"
@@ -419,6 +452,12 @@ def _ensure_collections(runtime: Runtime, names: tuple[str, ...]) -> None:
     reload = _upload_configset(base)
     existing = _collections(base)
     for name in names:
+        if name in existing and _version_type(base, name) not in (None, "plong"):
+            # made with CKAN's string _version_: its index cannot take the
+            # new field type, so it is made anew (CKAN re-indexes: `up`
+            # rebuilds what is missing, test sessions start empty)
+            _get(f"{base}/admin/collections", action="DELETE", name=name)
+            del existing[name]
         if name not in existing:
             response = requests.get(f"{base}/admin/collections", timeout=180, params={
                 "action": "CREATE", "name": name, "numShards": SHARDS,

@@ -5,7 +5,8 @@ values of one index row (exact values, folded texts, dates, numbers, the
 weighted parts of the full-text vector), and the folding applied to both
 documents and queries: lower case, accents and umlauts removed, ß -> ss, so
 that "strasse" finds "Straße" and "Muenster" finds "Münster" (the German
-stemmer maps ue -> u itself); and which text can be encoded at all (UTF-8).
+stemmer maps ue -> u itself); which text can be encoded at all (UTF-8); and
+which documents Solr would refuse under CKAN's schema (``refusal``).
 
 Must not touch: SQL or the database (``storage``), query syntax (``lucene``).
 """
@@ -20,7 +21,17 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from .fields import NGRAM_SOURCES, NOT_INDEXED, TEXT_PREFIXES, TEXT_SOURCES, FieldType, field_type
+from .fields import (
+    INTEGERS,
+    NGRAM_SOURCES,
+    NOT_INDEXED,
+    REQUIRED,
+    TEXT_PREFIXES,
+    TEXT_SOURCES,
+    FieldType,
+    field_type,
+    multi_valued,
+)
 
 # Control characters other than tab/newline confuse no-one but logs; NUL is
 # refused by PostgreSQL text columns outright.
@@ -44,10 +55,21 @@ def is_utf8(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents/umlauts, ß -> ss; the index's one normal form."""
+    """Lower-case, strip accents/umlauts, ß -> ss; the index's one normal form.
+
+    Punctuation and symbols beyond ASCII (dashes, „“, …, §, €) and the slash become
+    spaces: PostgreSQL's parser would keep them as words of their own or
+    glue them to one („zitat“, und/oder, Mbit/s), where Solr's tokenizer
+    splits at them."""
     text = text.translate(_STRIP).replace("ß", "ss").replace("ẞ", "ss")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(_separator(c) for c in decomposed if not unicodedata.combining(c))
+
+
+def _separator(char: str) -> str:
+    if char == "/" or (not char.isascii() and unicodedata.category(char)[0] in "PS"):
+        return " "
+    return char
 
 
 def clean(text: str) -> str:
@@ -174,3 +196,57 @@ def _add_typed(row: IndexRow, name: str, values: list[str]) -> None:
         number = parse_number(values[0])
         if number is not None:
             row.numbers[name] = number
+
+
+def _present(value: Any) -> bool:
+    """What pysolr sends at all: it leaves out None and empty strings."""
+    return value is not None and value != ""
+
+
+def refusal(doc: dict[str, Any]) -> str | None:
+    """Solr's reason for refusing ``doc`` under CKAN's schema, or None.
+
+    Solr is the reference: a document it would refuse (two values for a
+    single-valued field, a date or number it cannot read, a required field
+    missing) is refused here too, with Solr's wording, so that a portal
+    never holds an index that a switch to Solr could not rebuild."""
+    key = doc.get("index_id")
+    if not _present(key):
+        return "Document is missing mandatory uniqueKey field: index_id"
+    for name in REQUIRED[1:]:
+        if not _present(doc.get(name)):
+            return f"[doc={key}] missing required field: {name}"
+    for name, value in doc.items():
+        if not _present(value):
+            continue
+        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        if len(values) > 1 and not multi_valued(name):
+            shown = ", ".join("null" if v is None else str(v) for v in values)
+            return (f"ERROR: [doc={key}] multiple values encountered for non multiValued "
+                    f"field {name}: [{shown}]")
+        kind = field_type(name)
+        for item in values:
+            if item is None or isinstance(item, (datetime, date)) or kind not in (
+                    FieldType.DATE, FieldType.NUMBER):
+                continue
+            text = str(item).strip()
+            if kind is FieldType.DATE:
+                readable = parse_date(text) is not None or text.upper().startswith("NOW")
+                reason = f"Invalid Date String:'{text}'"
+            elif name in INTEGERS:
+                readable = not isinstance(item, float) and text.lstrip("+-").isdigit()
+                reason = f'For input string: "{text}"'
+            else:
+                readable = _is_float(text)
+                reason = f'For input string: "{text}"'
+            if not readable:
+                return f"ERROR: [doc={key}] Error adding field '{name}'='{text}' msg={reason}"
+    return None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

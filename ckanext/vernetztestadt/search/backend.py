@@ -4,6 +4,11 @@ Owns: pointing ``make_connection`` (and every module-level alias of it in
 CKAN and ckanext-harvest), ``is_available`` and ``check_solr_schema_version``
 at the PostgreSQL backend. CKAN's code above the connection is untouched.
 
+``uninstall`` puts CKAN's own functions back (the differential test talks
+to a real Solr and to this backend in one process). ``forget_connections_after_fork``
+protects CKAN's database pool in forked children with either engine (the
+``vernetztestadt`` plugin calls it whatever the engine).
+
 Must not touch: search semantics (``connection``, ``lucene``).
 """
 from __future__ import annotations
@@ -85,19 +90,28 @@ def _forget_connections_after_fork() -> None:
 _fork_hook_registered = False
 
 
+def forget_connections_after_fork() -> None:
+    """Register ``_forget_connections_after_fork`` once. Needed with Solr as
+    well: ``rebuild-fast``'s children otherwise read through the parent's
+    pooled database connection ("error with status PGRES_TUPLES_OK and no
+    message from the libpq"), index nothing, and CKAN still exits 0."""
+    global _fork_hook_registered
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_forget_connections_after_fork)
+        _fork_hook_registered = True
+
+
 def install(text_config: str, timeout_ms: int, cache_seconds: int = 300) -> None:
     """Replace CKAN's Solr connection everywhere it is referenced."""
-    global _fork_hook_registered
     _settings.update(text_config=text_config, timeout_ms=timeout_ms)
     cache.configure(cache_seconds)
     import ckan.model as model
 
     storage.track_commits(model.Session)
     cache.track(model.Session)
-    if not _fork_hook_registered:
-        os.register_at_fork(after_in_child=_forget_connections_after_fork)
-        _fork_hook_registered = True
+    forget_connections_after_fork()
     importlib.import_module("ckan.lib.search")  # imports common, index and query
+    _keep_ckan_functions()
     for name in ALIAS_MODULES:
         # Only a module already imported holds a stale alias; one imported
         # later binds the patched name itself. Importing ckanext-harvest here
@@ -118,3 +132,37 @@ def install(text_config: str, timeout_ms: int, cache_seconds: int = 300) -> None
 def installed() -> bool:
     common = importlib.import_module("ckan.lib.search.common")
     return common.make_connection is make_connection
+
+
+#: CKAN's own ``make_connection`` and ``is_available``, kept by ``install``.
+_ckan_functions: dict[str, Any] = {}
+
+
+def _keep_ckan_functions() -> None:
+    common = importlib.import_module("ckan.lib.search.common")
+    if common.make_connection is not make_connection:
+        _ckan_functions["make_connection"] = common.make_connection
+    if common.is_available is not is_available:
+        _ckan_functions["is_available"] = common.is_available
+
+
+def settings() -> dict[str, Any]:
+    """The ``text_config`` and ``timeout_ms`` the installed backend uses."""
+    return dict(_settings)
+
+
+def uninstall() -> None:
+    """Put CKAN's own Solr connection back everywhere ``install`` replaced it
+    (a no-op when the backend is not installed)."""
+    if not installed():
+        return
+    search = importlib.import_module("ckan.lib.search")
+    original = _ckan_functions["make_connection"]
+    for name in ALIAS_MODULES:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "make_connection", None) is make_connection:
+            module.make_connection = original
+    common = importlib.import_module("ckan.lib.search.common")
+    common.is_available = search.is_available = _ckan_functions["is_available"]
+    if "function" in _ckan_check_schema:
+        search.check_solr_schema_version = _ckan_check_schema["function"]

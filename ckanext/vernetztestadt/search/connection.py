@@ -24,7 +24,7 @@ import pysolr
 import sqlalchemy as sa
 
 from . import cache, dismax, storage
-from .analysis import analyse, fold, is_utf8, stored_document
+from .analysis import analyse, fold, is_utf8, refusal, stored_document
 from .fields import NOT_STORED, FieldType, field_type
 from .functions import compile_function, compile_local
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, compile_query
@@ -37,6 +37,8 @@ _COLUMN_FIELDS = ("index_id", "id", "name", "site_id", "entity_type", "dataset_t
 #: String fields whose first value ``storage`` keeps in a column: sorting on
 #: them (CKAN's "name ascending" is ``title_string asc``) never reads ``fields``.
 _SORT_COLUMNS = ("name", "title_string")
+#: Dates CKAN sets on every document (``storage`` indexes the first in sort order).
+_ALWAYS_SET = ("metadata_modified", "metadata_created")
 
 
 @dataclass
@@ -119,10 +121,14 @@ class SearchStatement:
             return self._column(f"d.{name} COLLATE \"C\"")
         kind = field_type(name)
         bound = self.sql.bind(name)
-        if kind is FieldType.DATE:
-            return self._column(f"(d.dates->>{bound})::float8")
-        if kind is FieldType.NUMBER:
-            return self._column(f"(d.numbers->>{bound})::float8")
+        if kind in (FieldType.DATE, FieldType.NUMBER):
+            column = "dates" if kind is FieldType.DATE else "numbers"
+            value = f"(d.{column}->>{bound})::float8"
+            if name in _ALWAYS_SET:  # as written, so the sort can use its index
+                return self._column(value)
+            # CKAN's schema has no sortMissingLast on dates and numbers: Solr
+            # sorts a missing value as 0 (1970 for dates), not last
+            return self._column(f"coalesce({value}, 0)")
         if kind is FieldType.TEXT:
             return self._column(f"(d.texts->>{bound}) COLLATE \"C\"")
         return self._column(f"(d.fields->{bound}->>0) COLLATE \"C\"")
@@ -220,12 +226,15 @@ class PostgresSolr:
 
     # -- writes (join CKAN's transaction) -------------------------------------
     def add(self, docs: list[dict[str, Any]], commit: bool | None = None, **_: Any) -> str:
+        for doc in docs:  # what Solr refuses is refused here too (CKAN: SearchIndexError)
+            reason = refusal(doc)
+            if reason:
+                raise pysolr.SolrError(
+                    f"Solr responded with an error (HTTP 400): [Reason: {reason}]")
         self._ensure_schema()
         conn = self.session.connection()
-        for doc in docs:
-            row = analyse(doc)
-            storage.upsert(conn, json.dumps(stored_document(doc), default=str), row,
-                           self.text_config)
+        storage.upsert_many(conn, [(json.dumps(stored_document(doc), default=str), analyse(doc))
+                                   for doc in docs], self.text_config)
         cache.mark_write(self.session())
         self._commit_if_asked(commit)
         return ""
@@ -282,8 +291,9 @@ class PostgresSolr:
         sql = SqlBuilder(self.text_config)
         statement = SearchStatement(sql)
         self._add_query(statement, q, params)
+        op = str(params.get("q.op", "OR")).upper()  # Solr parses every fq with q.op too
         for fq in _as_list(params.get("fq")) + _as_list(params.get("fq_list")):
-            statement.where.append(_filter(fq, sql, params.get("df", "text")))
+            statement.where.append(_filter(fq, sql, params.get("df", "text"), op))
         if params.get("bf"):  # boost function (ckanext-spatial ranks by overlap)
             statement.score = f"({statement.score}) + ({compile_function(params['bf'], sql)})"
         rows = _int(params, "rows", 10, 0, MAX_ROWS)
@@ -326,7 +336,16 @@ class PostgresSolr:
             statement.where.append(compile_local(q, sql, params.get("df", "text"), op))
             return
         def_type = params.get("defType", "lucene")
-        if def_type in ("dismax", "edismax") and (def_type == "dismax" or ":" not in q):
+        default_op = str(params.get("q.op", "OR")).upper()
+        if def_type == "edismax":
+            condition, ranking = dismax.compile_edismax(
+                sql, q, params.get("qf", "text"), params.get("mm", "100%"),
+                params.get("df", "text"), default_op)
+            statement.where.append(condition)
+            if ranking:
+                statement.score = f"ts_rank(d.tsv, ({' || '.join(ranking)}))"
+            return
+        if def_type == "dismax":
             compiler = Compiler(sql)
             condition, clauses = dismax.compile_dismax(
                 compiler, q, params.get("qf", "text"), params.get("mm", "100%"),
@@ -336,7 +355,6 @@ class PostgresSolr:
                 queries = [compiler.text_query(c.text, c.phrase) for c in clauses]
                 statement.score = f"ts_rank(d.tsv, ({' || '.join(queries)}))"
             return
-        default_op = str(params.get("q.op", "OR")).upper()
         statement.where.append(compile_query(q, sql, params.get("df", "text"), default_op))
 
     def _token_check(self, q: str) -> Callable[[dismax.Clause], bool]:
@@ -369,10 +387,19 @@ class PostgresSolr:
             return []
         wanted = _fl_fields(fl)
         ids = [item[0] for item in page]
+        params: dict[str, Any] = {"ids": ids}
+        if wanted is None or "*" in wanted or len(wanted) > 50:  # 100 arguments at most
+            selected = "doc"
+        else:  # only the asked fields leave the database (fl=id of 1,000 rows)
+            names = sorted(wanted - {"score"})
+            params.update({f"n{k}": name for k, name in enumerate(names)})
+            pairs = ", ".join(f"CAST(:n{k} AS text), doc->:n{k}" for k in range(len(names)))
+            selected = (f"jsonb_strip_nulls(jsonb_build_object({pairs}))" if names
+                        else "CAST('{}' AS jsonb)")
         with self.engine.connect() as conn:
-            found = dict(conn.execute(
-                sa.text(f"SELECT index_id, doc FROM {storage.TABLE} WHERE index_id = ANY(:ids)"),
-                {"ids": ids}).all())
+            found = dict(conn.execute(sa.text(
+                f"SELECT index_id, {selected} FROM {storage.TABLE} WHERE index_id = ANY(:ids)"),
+                params).all())
         docs = []
         for index_id, score in page:
             doc = found.get(index_id)
@@ -412,12 +439,12 @@ def _require_text(params: dict[str, Any]) -> None:
             raise QuerySyntaxError(f"{name} must be one text value")
 
 
-def _filter(fq: str, sql: SqlBuilder, default_field: str) -> str:
+def _filter(fq: str, sql: SqlBuilder, default_field: str, default_op: str) -> str:
     """One ``fq``: Lucene syntax, or local parameters (``{!frange}``) that CKAN
     let through because ``ckan.search.solr_allowed_query_parsers`` allows them."""
     if fq.lstrip().startswith("{!"):
-        return compile_local(fq, sql, default_field, "AND")
-    return compile_query(fq, sql, default_field, "AND")
+        return compile_local(fq, sql, default_field, default_op)
+    return compile_query(fq, sql, default_field, default_op)
 
 
 def _fl_fields(fl: Any) -> set[str] | None:

@@ -2,7 +2,9 @@
 
 Owns: parsing ``q``/``fq`` with luqum (a real Lucene grammar) and compiling
 the tree to a SQL boolean expression over the index table (alias ``d``),
-following Lucene's boolean semantics (MUST / SHOULD / MUST_NOT, ``q.op``).
+following Lucene's boolean semantics (MUST / SHOULD / MUST_NOT, ``q.op``)
+as its classic parser applies them: clause by clause, without operator
+precedence, and a purely negative bracket matching nothing.
 Every value from the query is passed as a bound parameter; field names are
 also bound (as JSON keys), never spliced into SQL.
 
@@ -33,6 +35,26 @@ _parse_lock = threading.Lock()  # ply parsers keep state: one parse at a time
 
 # Columns that mirror single-valued fields, for cheap filters CKAN always adds.
 _COLUMNS = {"site_id", "state", "capacity", "entity_type", "dataset_type", "id", "name"}
+
+
+_OPERATIONS = (tree.AndOperation, tree.OrOperation, tree.UnknownOperation)
+_CONJUNCTIONS = {tree.AndOperation: "AND", tree.OrOperation: "OR", tree.UnknownOperation: ""}
+
+
+def _chain(node: tree.Item) -> list[tuple[str, tree.Item]]:
+    """The clauses of one bracket level in their written order, each with the
+    conjunction before it ("AND", "OR" or "" for none). luqum nests them by
+    precedence; brackets (``Group``) stay whole."""
+    if not isinstance(node, _OPERATIONS):
+        return [("", node)]
+    conj = _CONJUNCTIONS[type(node)]
+    out: list[tuple[str, tree.Item]] = []
+    for k, child in enumerate(node.children):
+        clauses = _chain(child)
+        if k:
+            clauses[0] = (conj, clauses[0][1])
+        out += clauses
+    return out
 
 
 class QuerySyntaxError(ValueError):
@@ -130,40 +152,67 @@ class Compiler:
     default_op: str = "AND"
 
     def compile(self, node: tree.Item) -> str:
-        return self._node(node, None)
+        return self._node(node, None, top=True)
 
     # -- boolean structure ------------------------------------------------
-    def _node(self, node: tree.Item, fieldname: str | None) -> str:
-        if isinstance(node, (tree.AndOperation, tree.OrOperation, tree.UnknownOperation)):
-            return self._boolean(node, fieldname)
+    def _node(self, node: tree.Item, fieldname: str | None, top: bool = False) -> str:
+        if isinstance(node, (*_OPERATIONS, tree.Not, tree.Prohibit, tree.Plus)):
+            return self._boolean(node, fieldname, top)
         if isinstance(node, (tree.Group, tree.FieldGroup)):
-            return self._node(node.expr, fieldname)
-        if isinstance(node, (tree.Not, tree.Prohibit)):
-            return f"NOT ({self._node(node.a, fieldname)})"
-        if isinstance(node, tree.Plus):
-            return self._node(node.a, fieldname)
+            return self._node(node.expr, fieldname)  # brackets: no longer the top level
         if isinstance(node, tree.SearchField):
             return self._search_field(node, fieldname)
         if isinstance(node, tree.Boost):
-            return self._node(node.expr, fieldname)
+            return self._node(node.expr, fieldname, top)
         if isinstance(node, (tree.Fuzzy, tree.Proximity)):
             return self._node(node.term, fieldname)
+        return self._leaf(node, fieldname)
+
+    def _leaf(self, node: tree.Item, fieldname: str | None) -> str:
+        """A term, phrase or range; unfielded ones search ``df``."""
         return self._term(node, fieldname or self.default_field)
 
-    def _boolean(self, node: tree.BaseOperation, fieldname: str | None) -> str:
-        must, should, must_not = [], [], []
-        plain_is_must = isinstance(node, tree.AndOperation) or (
-            isinstance(node, tree.UnknownOperation) and self.default_op == "AND")
-        for child in node.children:
-            if isinstance(child, (tree.Not, tree.Prohibit)):
-                must_not.append(self._node(child.a, fieldname))
-            elif isinstance(child, tree.Plus) or plain_is_must:
-                must.append(self._node(child, fieldname))
+    def _boolean(self, node: tree.Item, fieldname: str | None, top: bool) -> str:
+        """One bracket level as Lucene's classic parser reads it: a flat list
+        of clauses, each made MUST, SHOULD or MUST_NOT by its modifier and
+        the conjunction before it (``addClause``), not by operator precedence:
+        ``a OR b AND c`` is ``a +b +c``, so ``a`` only scores."""
+        occurs: list[list[str]] = []
+        for conj, clause in _chain(node):
+            mods = ""
+            if isinstance(clause, (tree.Not, tree.Prohibit)):
+                mods, clause = "NOT", clause.a
+            elif isinstance(clause, tree.Plus):
+                mods, clause = "REQ", clause.a
+            if occurs and occurs[-1][0] != "must_not":
+                if conj == "AND":
+                    occurs[-1][0] = "must"
+                elif conj == "OR" and self.default_op == "AND":
+                    occurs[-1][0] = "should"
+            prohibited = mods == "NOT"
+            if self.default_op == "AND":
+                required = not prohibited and conj != "OR"
             else:
-                should.append(self._node(child, fieldname))
-        parts = [f"({m})" for m in must]
-        if should and not must:  # with a MUST present, SHOULD only scores
-            parts.append("(" + " OR ".join(f"({s})" for s in should) + ")")
+                required = not prohibited and (mods == "REQ" or conj == "AND")
+            occur = "must_not" if prohibited else "must" if required else "should"
+            occurs.append([occur, self._node(clause, fieldname)])
+        return self._combine([sql for occur, sql in occurs if occur == "must"],
+                             [sql for occur, sql in occurs if occur == "should"],
+                             [sql for occur, sql in occurs if occur == "must_not"], top)
+
+    def _combine(self, must: list[str], should: list[str], must_not: list[str],
+                 top: bool) -> str:
+        """The SQL of one Lucene BooleanQuery."""
+        if must:  # with a MUST present, SHOULD only scores
+            parts = [f"({m})" for m in must]
+        elif should:
+            parts = ["(" + " OR ".join(f"({s})" for s in should) + ")"]
+        elif not top:
+            # a purely negative clause inside brackets matches nothing in
+            # Lucene; only the whole query gets Solr's implicit *:*
+            return "FALSE"
+        else:
+            parts = []
         parts += [f"NOT ({n})" for n in must_not]
         return " AND ".join(parts) if parts else "TRUE"
 
@@ -250,10 +299,15 @@ class Compiler:
             return (f"EXISTS (SELECT 1 FROM jsonb_array_elements_text("
                     f"d.fields->{self.sql.bind(fieldname)}) AS v(value) "
                     f"WHERE v.value LIKE {pattern})")
-        # Analysed fields: like Solr, the pattern applies to single tokens.
+        # Analysed fields: like Solr, the pattern applies to single indexed
+        # (stemmed) tokens; n-gram fields to the words of their source.
         pattern = self.sql.bind(fold(_like_pattern(raw)))
         if fieldname == "text":
             tokens = "unnest(tsvector_to_array(d.tsv))"
+        elif kind is FieldType.TEXT:
+            cfg = self.sql.bind(self.sql.text_config)
+            text = f"coalesce(d.texts->>{self.sql.bind(fieldname)}, '')"
+            tokens = f"unnest(tsvector_to_array(to_tsvector(CAST({cfg} AS regconfig), {text})))"
         else:
             source = self.sql.bind(NGRAM_SOURCES.get(fieldname, fieldname))
             tokens = f"regexp_split_to_table(coalesce(d.texts->>{source}, ''), '\\W+')"
@@ -283,7 +337,9 @@ class Compiler:
         return " AND ".join(conditions)
 
     def _compare(self, column: str, fieldname: str, op: str, value: float) -> str:
-        return f"(d.{column}->>{self.sql.bind(fieldname)})::float8 {op} {self.sql.bind(value)}"
+        # coalesce: a document without the field does not match, even under NOT
+        return (f"coalesce((d.{column}->>{self.sql.bind(fieldname)})::float8 {op} "
+                f"{self.sql.bind(value)}, false)")
 
     def _string_compare(self, fieldname: str, op: str, value: str) -> str:
         column = "texts" if field_type(fieldname) is FieldType.TEXT else None

@@ -13,6 +13,7 @@ Must not touch: query syntax (``lucene``), CKAN's tables.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -180,17 +181,22 @@ def forget_schema() -> None:
     _ready.clear()
 
 
-_UPSERT = sa.text(f"""
-INSERT INTO {TABLE} (index_id, site_id, id, name, entity_type, dataset_type, state, capacity,
-                     title_string, permission_labels, facet_terms, doc, fields, texts, dates,
-                     numbers, tsv)
-VALUES (:index_id, :site_id, :id, :name, :entity_type, :dataset_type, :state, :capacity,
-        :title_string, :permission_labels, :facet_terms, CAST(:doc AS jsonb),
-        CAST(:fields AS jsonb), CAST(:texts AS jsonb), CAST(:dates AS jsonb),
-        CAST(:numbers AS jsonb),
-        setweight(to_tsvector(CAST(:cfg AS regconfig), :text_a), 'A')
-        || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_b), 'B')
-        || setweight(to_tsvector(CAST(:cfg AS regconfig), :text_c), 'C'))
+_COLUMNS = ("index_id, site_id, id, name, entity_type, dataset_type, state, capacity, "
+            "title_string, permission_labels, facet_terms, doc, fields, texts, dates, numbers, tsv")
+
+
+def _values(n: str) -> str:
+    """One row of the upsert's VALUES; ``n`` suffixes its parameter names."""
+    return (f"(:index_id{n}, :site_id{n}, :id{n}, :name{n}, :entity_type{n}, :dataset_type{n}, "
+            f":state{n}, :capacity{n}, :title_string{n}, :permission_labels{n}, "
+            f":facet_terms{n}, CAST(:doc{n} AS jsonb), CAST(:fields{n} AS jsonb), "
+            f"CAST(:texts{n} AS jsonb), CAST(:dates{n} AS jsonb), CAST(:numbers{n} AS jsonb), "
+            f"setweight(to_tsvector(CAST(:cfg AS regconfig), :text_a{n}), 'A') "
+            f"|| setweight(to_tsvector(CAST(:cfg AS regconfig), :text_b{n}), 'B') "
+            f"|| setweight(to_tsvector(CAST(:cfg AS regconfig), :text_c{n}), 'C'))")
+
+
+_ON_CONFLICT = f"""
 ON CONFLICT (index_id) DO UPDATE SET
     site_id = EXCLUDED.site_id, id = EXCLUDED.id, name = EXCLUDED.name,
     entity_type = EXCLUDED.entity_type, dataset_type = EXCLUDED.dataset_type,
@@ -200,7 +206,18 @@ ON CONFLICT (index_id) DO UPDATE SET
     fields = EXCLUDED.fields, texts = EXCLUDED.texts, dates = EXCLUDED.dates,
     numbers = EXCLUDED.numbers, tsv = EXCLUDED.tsv, indexed_at = now(),
     seq = nextval('{SCHEMA}.documents_seq')
-""")
+"""
+#: Rows per upsert statement when many documents are added at once.
+UPSERT_ROWS = 100
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert_sql(rows: int) -> sa.TextClause:
+    values = ", ".join(_values(str(i)) for i in range(rows))
+    return sa.text(f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES {values}{_ON_CONFLICT}")
+
+
+_UPSERT = sa.text(f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES {_values('')}{_ON_CONFLICT}")
 
 
 def _first(row: IndexRow, name: str) -> str | None:
@@ -215,12 +232,11 @@ def facet_terms(row: IndexRow) -> list[str]:
                               for name in FACET_FIELDS for value in row.fields.get(name, [])))
 
 
-def upsert(conn: Connection | Any, doc_json: str, row: IndexRow, text_config: str) -> None:
-    """Insert or replace one document; ``index_id`` is Solr's unique key."""
+def _params(doc_json: str, row: IndexRow) -> dict[str, Any]:
     index_id = _first(row, "index_id") or _first(row, "id")
     if not index_id:
         raise ValueError("document without index_id or id")
-    params: dict[str, Any] = {
+    return {
         "index_id": index_id,
         "site_id": _first(row, "site_id") or "",
         **{k: _first(row, k) for k in
@@ -229,9 +245,34 @@ def upsert(conn: Connection | Any, doc_json: str, row: IndexRow, text_config: st
         "facet_terms": facet_terms(row),
         "doc": doc_json,
         **row.json_columns,
-        "cfg": text_config,
         "text_a": row.weighted_text["A"],
         "text_b": row.weighted_text["B"],
         "text_c": row.weighted_text["C"],
     }
-    conn.execute(_UPSERT, params)
+
+
+def upsert(conn: Connection | Any, doc_json: str, row: IndexRow, text_config: str) -> None:
+    """Insert or replace one document; ``index_id`` is Solr's unique key."""
+    conn.execute(_UPSERT, {**_params(doc_json, row), "cfg": text_config})
+
+
+def upsert_many(conn: Connection | Any, docs: list[tuple[str, IndexRow]],
+                text_config: str) -> None:
+    """Insert or replace many documents, ``UPSERT_ROWS`` to a statement (one
+    round trip each instead of one per document). A later document with the
+    same ``index_id`` wins, as with one ``upsert`` after another."""
+    latest: dict[str, dict[str, Any]] = {}
+    for doc_json, row in docs:
+        params = _params(doc_json, row)
+        latest.pop(params["index_id"], None)  # keep the order of the last writes
+        latest[params["index_id"]] = params
+    rows = list(latest.values())
+    for start in range(0, len(rows), UPSERT_ROWS):
+        chunk = rows[start:start + UPSERT_ROWS]
+        if len(chunk) == 1:
+            conn.execute(_UPSERT, {**chunk[0], "cfg": text_config})
+            continue
+        params = {"cfg": text_config}
+        for i, one in enumerate(chunk):
+            params.update({f"{name}{i}": value for name, value in one.items()})
+        conn.execute(_upsert_sql(len(chunk)), params)

@@ -1,4 +1,5 @@
-"""pytest plugin: CKAN's own search tests against the PostgreSQL backend.
+"""pytest plugin: CKAN's own search tests against the PostgreSQL backend,
+or (``SEARCH=solr|solrcloud``) against a real Solr as the reference.
 
 Owns, for ``make conformance`` (load with
 ``-p ckanext.vernetztestadt.testing.conformance``):
@@ -6,16 +7,22 @@ Owns, for ``make conformance`` (load with
 - installing the PostgreSQL search connection globally at ``pytest_configure``
   time, before CKAN builds its app or any test module is imported, so that it
   stays in place whatever plugins CKAN's tests load and unload (the
-  ``vernetztestadt_search`` plugin is not in ``ckan.plugins`` here);
+  ``vernetztestadt_search`` plugin is not in ``ckan.plugins`` here); not when
+  ``CKAN_SOLR_URL`` names a real Solr (then CKAN's own Solr connection runs);
 - a fresh database and an empty index at session start (as CKAN's CI has
   after ``ckan db init``), and an isolation guard against CKAN tests that
   leave a mock in the action registry;
-- reading ``tests/conformance/excluded.txt``: node ids of its ``[excluded]``
-  section are deselected; those of its ``[known-failing]`` section run as
-  usual and are only used to tell expected from unexpected failures;
-- the closing line ``N passed, M failed`` (last line of the output) and the
-  exit status: 0 when at least ``--conformance-min-rate`` percent of the tests
-  that ran passed, 1 otherwise.
+- with a real Solr: taking ``CKAN_SOLR_URL`` out of the environment for
+  the tests that point ``solr_url`` elsewhere with CKAN's ``ckan_config``
+  mark (``ConformancePlugin.pytest_runtest_setup``);
+- reading ``tests/conformance/excluded.txt`` for the engine of the run:
+  node ids of its ``[excluded]`` and ``[excluded:<engine>]`` sections are
+  deselected; those of ``[known-failing]`` and ``[known-failing:<engine>]``
+  run as usual and are only used to tell expected from unexpected failures;
+- the closing line ``<engine>: N passed, M failed`` (last line of the output)
+  and the exit status: 0 when at least ``--conformance-min-rate`` percent of
+  the tests that ran passed (default per engine: ``DEFAULT_MIN_RATE``), 1
+  otherwise.
 
 Must not touch: the services (``pytest_plugin`` starts them), CKAN's
 fixtures, or search semantics (``ckanext.vernetztestadt.search``).
@@ -31,8 +38,15 @@ from unittest import mock
 import pytest
 
 DEFAULT_LIST = Path(__file__).resolve().parents[3] / "tests" / "conformance" / "excluded.txt"
-DEFAULT_MIN_RATE = 98.0
+#: Minimum pass rate per engine. Solr is the reference CKAN's tests are
+#: written against: a limitation of the embedded set-up is excluded with its
+#: reason, and of ~1,115 tests at most one may fail (99.9 %), for CKAN's tests
+#: draw random text: ``test_query.py::TestPackageQuery::
+#: test_name_multiple_results`` fails whenever faker puts its word "record"
+#: into the third dataset's title or notes (about one run in 75), on any engine.
+DEFAULT_MIN_RATE = {"postgres": 98.0, "solr": 99.9, "solrcloud": 99.9}
 SECTIONS = ("excluded", "known-failing")
+ENGINES = ("postgres", "solr", "solrcloud")  # runtime.solr.ENGINES
 
 
 @dataclass
@@ -43,27 +57,39 @@ class ConformanceList:
     known_failing: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path) -> ConformanceList:
-        """Parse ``node-id  # reason`` lines under ``[excluded]`` / ``[known-failing]``."""
+    def read(cls, path: Path, engine: str = "postgres") -> ConformanceList:
+        """Parse ``node-id  # reason`` lines under ``[excluded]`` /
+        ``[known-failing]`` (every engine) and ``[excluded:<engine>]`` /
+        ``[known-failing:<engine>]`` (that engine only; ``<engine>`` one of
+        ``ENGINES``, matched exactly: ``:solr`` does not cover ``solrcloud``).
+        Lines before the first section header are ``[excluded]``. Returns the
+        entries that apply to ``engine``; the other engines' sections are
+        checked for syntax and skipped."""
+        if engine not in ENGINES:
+            raise pytest.UsageError(f"unknown engine {engine!r}: choose one of "
+                                    + ", ".join(ENGINES))
         result = cls()
         if not path.exists():
             return result
-        section = "excluded"
+        kind, applies = "excluded", True
         for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
             if line.startswith("[") and line.endswith("]"):
                 section = line[1:-1].strip()
-                if section not in SECTIONS:
+                kind, colon, only = (part.strip() for part in section.partition(":"))
+                if kind not in SECTIONS or (colon and only not in ENGINES):
                     raise pytest.UsageError(f"{path}:{number}: unknown section [{section}]")
+                applies = not only or only == engine
                 continue
             node, _, reason = line.partition(" #")
             node, reason = node.strip(), reason.strip()
             if not reason:
                 raise pytest.UsageError(f"{path}:{number}: '{node}' has no '  # reason'")
-            target = result.excluded if section == "excluded" else result.known_failing
-            target[node] = reason
+            if applies:
+                target = result.excluded if kind == "excluded" else result.known_failing
+                target[node] = reason
         return result
 
 
@@ -114,8 +140,10 @@ class Tally:
 class ConformancePlugin:
     """Deselection, tally and closing line of one conformance run."""
 
-    def __init__(self, config: pytest.Config, listing: ConformanceList, min_rate: float) -> None:
+    def __init__(self, config: pytest.Config, listing: ConformanceList, min_rate: float,
+                 engine: str = "postgres") -> None:
         self.config = config
+        self.engine = engine
         self.listing = listing
         self.min_rate = min_rate
         self.tally = Tally()
@@ -123,6 +151,7 @@ class ConformancePlugin:
         self.ids: dict[str, str] = {}  # pytest node id -> site-packages node id
         self.deselected = 0
         self.used: set[str] = set()
+        self.solr_url_env: str | None = None  # CKAN_SOLR_URL while a test overrides it
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -155,6 +184,23 @@ class ConformancePlugin:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
         self.deselected = len(drop)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """A test's ``ckan_config("solr_url", ...)`` mark (the unreachable-Solr
+        tests) wins over ``CKAN_SOLR_URL``, as over a ``solr_url`` in CKAN's
+        CI ini: CKAN re-applies the variable on every app build and plugin
+        load, so it leaves the environment from this test's setup until its
+        end (``pytest_runtest_logfinish``). The session snapshot of CKAN's
+        config, restored before every test, holds the core's URL; the ``ckan``
+        CLI of other tests re-reads the ini and needs the variable."""
+        if any(mark.args[:1] == ("solr_url",) for mark in item.iter_markers("ckan_config")):
+            self.solr_url_env = os.environ.pop("CKAN_SOLR_URL", None)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if self.solr_url_env is not None:
+            os.environ["CKAN_SOLR_URL"] = self.solr_url_env
+            self.solr_url_env = None
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
@@ -197,9 +243,9 @@ class ConformancePlugin:
                 writer.line(f"conformance: {title}:")
                 for node in nodes:
                     writer.line(f"  {node}")
-        writer.line(f"conformance: {rate:.1f} % of {ran} tests passed (minimum "
+        writer.line(f"conformance ({self.engine}): {rate:.1f} % of {ran} tests passed (minimum "
                     f"{self.min_rate:g} %); {skipped} skipped, {self.deselected} excluded")
-        writer.line(f"{passed} passed, {failed} failed")
+        writer.line(f"{self.engine}: {passed} passed, {failed} failed")
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             ok = ran > 0 and rate >= self.min_rate
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
@@ -224,22 +270,42 @@ def _site_packages() -> Path:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "CKAN conformance run of the PostgreSQL search")
+    group = parser.getgroup("conformance", "CKAN conformance run of a search engine")
     group.addoption("--conformance-list", default=os.environ.get("CONFORMANCE_LIST"),
                     help=f"excluded/known-failing node ids (default: {DEFAULT_LIST})")
-    group.addoption("--conformance-min-rate", type=float, default=DEFAULT_MIN_RATE,
-                    help="minimum pass rate in percent for exit status 0")
+    group.addoption("--conformance-min-rate", type=float, default=None,
+                    help="minimum pass rate in percent for exit status 0 (default per "
+                         "engine: " + ", ".join(f"{e} {r:g}" for e, r in
+                                                 DEFAULT_MIN_RATE.items()) + ")")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     # Imported here, not at module level: pytest loads this module before
-    # the services plugin has pointed CKAN at the test database.
+    # the services plugin has pointed CKAN at the test database. trylast:
+    # after the services plugin's pytest_configure (pluggy calls the plugin
+    # registered last first), which sets CKAN_SOLR_URL for SEARCH=solr.
     from ..search import backend
 
     if not backend.solr_configured():  # SEARCH=solr: CKAN's own Solr connection
         backend.install(text_config="english", timeout_ms=10_000)
+    name = engine()
     path = Path(config.getoption("conformance_list") or DEFAULT_LIST)
-    listing = ConformanceList.read(path)
+    listing = ConformanceList.read(path, name)
     min_rate = config.getoption("conformance_min_rate")
-    config.pluginmanager.register(ConformancePlugin(config, listing, min_rate),
+    if min_rate is None:
+        min_rate = DEFAULT_MIN_RATE[name]
+    config.pluginmanager.register(ConformancePlugin(config, listing, min_rate, name),
                                   "vernetztestadt-conformance")
+
+
+def engine() -> str:
+    """The engine this run searches with: ``postgres`` unless ``CKAN_SOLR_URL``
+    names a real Solr; then ``solrcloud`` for ``SEARCH=solrcloud``, else
+    ``solr`` (``SEARCH=solr`` or an external Solr)."""
+    from ..runtime import solr
+    from ..search import backend
+
+    if not backend.solr_configured():
+        return "postgres"
+    return "solrcloud" if solr.engine() == "solrcloud" else "solr"

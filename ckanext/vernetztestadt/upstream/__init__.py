@@ -10,7 +10,9 @@ module says what it guards: ``harvest`` (harvest actions and auth),
 ``csrf`` (the CSRF token with the session cookie), ``activity``
 (``activity_show`` without ``include_data``), ``members`` (``member_list``
 of an organization's datasets), ``permissions`` (asking auth functions for
-a caller).
+a caller), ``search_index`` (CKAN's ``ckan search-index`` commands, one
+line instead of a traceback when the search engine fails; registered by
+``get_commands``).
 
 Must not touch: upstream packages' files, the portal's own actions and pages
 (validation gate, search guard, harvesters), which own their checks.
@@ -21,7 +23,7 @@ from typing import Any
 
 import flask
 
-from . import activity, csrf, harvest, harvest_views, members, tags
+from . import activity, csrf, harvest, harvest_views, members, search_index, tags
 
 
 def get_actions() -> dict[str, Any]:
@@ -30,6 +32,11 @@ def get_actions() -> dict[str, Any]:
 
 def get_auth_functions() -> dict[str, Any]:
     return {**harvest.get_auth_functions(), **activity.get_auth_functions()}
+
+
+def get_commands() -> list[Any]:
+    """For ``IClick``: CKAN's command groups this package guards."""
+    return search_index.get_commands()
 
 
 def install(app: Any) -> Any:
