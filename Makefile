@@ -91,6 +91,8 @@ browser:
 
 down:
 	@if [ -x $(BIN)/vernetztestadt-runtime ]; then $(BIN)/vernetztestadt-runtime down; \
+	   for home in $(FAULT_HOMES); do [ ! -d $$home ] || \
+	     $(BIN)/vernetztestadt-runtime down --home $$home | sed "s|^|$$(basename $$home): |"; done; \
 	 else echo "nothing to stop (no $(VENV))"; fi
 
 status: $(STAMP)
@@ -145,10 +147,12 @@ CONFORMANCE_TESTS := ckan/tests/logic/action/test_get.py ckan/tests/lib/search \
   ckanext/example_idatasetform/tests ckanext/example_igroupform/tests \
   ckanext/multilingual/tests
 
+CONFORMANCE_HOME  ?= $(CURDIR)/.portal
+
 .PHONY: conformance
 conformance: $(STAMP)
 	@site=$$($(BIN)/python -c "import ckan, os; print(os.path.dirname(os.path.dirname(ckan.__file__)))"); \
-	cd $$site && VERNETZTESTADT_HOME=$(CURDIR)/.portal \
+	cd $$site && VERNETZTESTADT_HOME=$(CONFORMANCE_HOME) \
 	  SEARCH=$(CONFORMANCE_ENGINE) VERNETZTESTADT_TEST_DATABASE=$(CONFORMANCE_DB) \
 	  VERNETZTESTADT_TEST_REDIS_DB=$(CONFORMANCE_REDIS) \
 	  $(CURDIR)/$(BIN)/python -m pytest -c $(CURDIR)/pyproject.toml --rootdir=$$site \
@@ -158,3 +162,33 @@ conformance: $(STAMP)
 	  --ckan-ini=$(CURDIR)/tests/conformance/test-core.ini \
 	  --conformance-list=$(CURDIR)/tests/conformance/excluded.txt \
 	  -q -rfE $(PYTEST_ARGS) $(CONFORMANCE_TESTS)
+
+# SolrCloud and the Solr fault tests, one after the other. Both stop Solr
+# nodes, so each runs in a runtime home of its own under .portal/ (its own
+# PostgreSQL, Redis and Solr JVMs; they keep running, like .portal's, until
+# `make down`): CKAN's own search tests against a 2 x 2 collection (`make
+# conformance-cloud`, list tests/conformance/cloud.txt), then
+# tests/search/test_solrcloud.py in the same home (a node stopped and
+# started), then tests/search/test_solr_faults.py on a standalone node (Solr
+# stopped under `ckan search-index rebuild`, the portal while Solr is down).
+SOLRCLOUD_HOME   := $(CURDIR)/.portal/solrcloud-faults
+SOLR_FAULTS_HOME := $(CURDIR)/.portal/solr-faults
+FAULT_HOMES      := $(SOLRCLOUD_HOME) $(SOLR_FAULTS_HOME)
+
+.PHONY: test-solrcloud conformance-cloud
+test-solrcloud: $(STAMP)
+	@$(MAKE) --no-print-directory conformance-cloud PYTEST_ARGS=; a=$$?; \
+	 SEARCH=solrcloud VERNETZTESTADT_HOME=$(SOLRCLOUD_HOME) VERNETZTESTADT_TEST_DATABASE=ckan_cloud \
+	   VERNETZTESTADT_TEST_REDIS_DB=8 $(BIN)/python -m pytest tests/search/test_solrcloud.py \
+	   $(PYTEST_ARGS); b=$$?; \
+	 SEARCH=solr VERNETZTESTADT_HOME=$(SOLR_FAULTS_HOME) VERNETZTESTADT_TEST_DATABASE=ckan_faults \
+	   VERNETZTESTADT_TEST_REDIS_DB=9 $(BIN)/python -m pytest tests/search/test_solr_faults.py \
+	   $(PYTEST_ARGS); c=$$?; \
+	 [ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
+
+# CKAN's own tests of tests/conformance/cloud.txt (`make conformance` with
+# SEARCH=solrcloud, in the SolrCloud fault tests' home and its own database).
+conformance-cloud: $(STAMP)
+	@$(MAKE) --no-print-directory conformance SEARCH=solrcloud CONFORMANCE_HOME=$(SOLRCLOUD_HOME) \
+	  CONFORMANCE_DB=ckan_conformance_cloud CONFORMANCE_REDIS=9 \
+	  CONFORMANCE_TESTS="$$(sed -e 's/#.*//' tests/conformance/cloud.txt | tr -s ' \n' '  ')"

@@ -74,11 +74,13 @@ class TestDismax:
         ("Buer !!!", []),                                # "!!!" counts for mm, matches nothing
         ("Buer -", ["ohne-tags", "verkehr-wlan"]),       # a dangling "-" is dropped
         ('"Buer Haushaltsplan', ["ohne-tags"]),          # odd quotes are dropped
+        ('-- +"Haushaltsplan Buer"', ["ohne-tags"]),     # "-" then a bare "-" clause
     ])
     def test_operators_and_punctuation(self, q, expected):
         assert names(q=q) == expected
 
-    @pytest.mark.parametrize("q", ["AND Buer", "Buer AND", "+AND Buer", "Buer NOT NOT Stadt"])
+    @pytest.mark.parametrize("q", ["AND Buer", "Buer AND", "+AND Buer", "Buer NOT NOT Stadt",
+                                   "-", "--Buer"])
     def test_misplaced_operators_are_search_errors(self, q):
         with pytest.raises(SearchError, match=r"(?i)parse"):
             helpers.call_action("package_search", q=q)
@@ -92,6 +94,8 @@ class TestEdismax:
         ("tags:Umwelt OR tags:Verkehr", ["umwelt-verkehr"]),    # mm 2<-1: both needed
         ("Buer Ladesäulen", ["verkehr-wlan"]),                   # q.op=AND
         ("-tags:Umwelt", ["nur-wlan", "ohne-tags", "verkehr-wlan"]),
+        ("Ladesäulen …", ["verkehr-wlan"]),     # read together: "…" adds nothing
+        ("Ladesäulen OR …", []),                # a clause of its own: mm needs both
     ])
     def test_edismax(self, q, expected):
         assert names(q=q, defType="edismax") == expected

@@ -20,6 +20,7 @@ from math import comb
 
 from luqum import tree
 
+from .analysis import fold
 from .fields import TEXT_SOURCES, FieldType, field_type
 from .lucene import Compiler, QuerySyntaxError, SqlBuilder, _has_wildcard, parse, unescape
 
@@ -52,11 +53,15 @@ def _items(q: str) -> list[tuple[str, str, bool]]:
             i += 1
         if i >= n:
             break
-        if q[i] in "+-" and i + 1 < n and q[i + 1] in "+-":
-            # left at the very start, Lucene's parser fails on it ("--x")
+        if q[i] in "+-" and i + 1 == n:
+            # a lone "-" or "+" at the end: Lucene's parser wants a clause after it
+            raise QuerySyntaxError(f"cannot parse {q[:20]!r}: operator at the end")
+        if q[i] in "+-" and q[i + 1] in "+-" and not (i + 2 == n or q[i + 2].isspace()):
+            # left at the very start, Lucene's parser fails on it ("--x"); "-- x"
+            # is a modifier and a bare "-" as the clause
             raise QuerySyntaxError(f"cannot parse {q[:20]!r}: consecutive operators")
         modifier = ""
-        if q[i] in "+-" and i + 1 < n and not q[i + 1].isspace():
+        if q[i] in "+-" and not q[i + 1].isspace():
             modifier = q[i]
             i += 1
         if q[i] == '"':
@@ -283,10 +288,32 @@ class EdismaxCompiler(Compiler):
         return super()._combine([*must, at_least], [], must_not, top)
 
 
+def _wordless(node: tree.Item) -> bool:
+    """A bare term without letters or digits (``…``, ``&``, ``-``)."""
+    return isinstance(node, tree.Word) and not any(c.isalnum() for c in fold(node.value))
+
+
+def _join_implicit_runs(node: tree.Item) -> tree.Item:
+    """edismax reads words joined without an operator together (``sow=false``):
+    a wordless term among them adds nothing, where alone it would be a clause
+    of its own that nothing matches."""
+    if isinstance(node, tree.SearchField):
+        return node
+    if isinstance(node, tree.UnknownOperation):
+        kept = [child for child in node.children if not _wordless(child)]
+        children = [_join_implicit_runs(child) for child in (kept or node.children)]
+        return children[0] if len(children) == 1 else tree.UnknownOperation(*children)
+    if isinstance(node, (tree.AndOperation, tree.OrOperation)):
+        return type(node)(*[_join_implicit_runs(c) for c in node.children])
+    if isinstance(node, (tree.Group, tree.FieldGroup, tree.Not, tree.Prohibit, tree.Plus)):
+        return type(node)(_join_implicit_runs(node.children[0]))
+    return node
+
+
 def compile_edismax(sql: SqlBuilder, q: str, qf: str, mm: str, default_field: str,
                     default_op: str) -> tuple[str, list[str]]:
     """The SQL condition of an edismax query and the tsqueries that rank it."""
     compiler = EdismaxCompiler(sql, default_field, default_op, qf, mm)
     text = q.strip()
-    condition = compiler.compile(parse(text)) if text else "TRUE"
+    condition = compiler.compile(_join_implicit_runs(parse(text))) if text else "TRUE"
     return condition, compiler.scoring
