@@ -127,7 +127,7 @@ GE_BOX = (6.98, 51.48, 7.16, 51.64)
 RUHR_BOX = (6.5, 51.2, 7.8, 51.8)
 #: Words that occur nowhere, clauses without words, English words.
 NOWHERE = ["Zebra", "xylophon", "Quaxwerk", "Nordpol"]
-PUNCTUATION = ["–", "!!!", "&", "-", "+", "…", "§"]
+PUNCTUATION = ["\N{EN DASH}", "!!!", "&", "-", "+", "…", "§"]
 ENGLISH = ["data", "monthly", "opening", "hours", "cyclists", "counting", "stations",
            "information", "updated", "city"]
 

@@ -24,9 +24,11 @@ from .analysis import IndexRow
 
 SCHEMA = "vernetztestadt_search"
 TABLE = f"{SCHEMA}.documents"
-# Bump when the DDL below changes: the table is then rebuilt empty and
-# ``ckan search-index rebuild`` must be run.
-LAYOUT_VERSION = 6
+# Bump when the DDL below changes, or what is stored per document (7: word
+# splitting of the text folding, checked against Solr): the table is then
+# rebuilt empty; ``vernetztestadt-runtime up`` re-indexes it (``search-index
+# rebuild --only-missing``), elsewhere run ``ckan search-index rebuild``.
+LAYOUT_VERSION = 7
 
 #: Fields whose values are also kept in ``facet_terms`` (CKAN's default
 #: ``search.facets``), so that counting them never decompresses ``fields``.
