@@ -1,7 +1,8 @@
 """A standalone Solr node that goes away under CKAN (``SEARCH=solr``).
 
 The node is stopped and started again, so the file runs as a pytest process
-of its own with a runtime home of its own (skipped otherwise, saying why)::
+of its own with a runtime home of its own (skipped otherwise, saying why):
+``make test-solrcloud`` (home ``.portal/solr-faults``), or::
 
     SEARCH=solr VERNETZTESTADT_HOME=/tmp/solr-faults-home \\
     VERNETZTESTADT_TEST_DATABASE=ckan_faults VERNETZTESTADT_TEST_REDIS_DB=9 \\

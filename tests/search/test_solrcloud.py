@@ -3,15 +3,17 @@
 
 One of the nodes is stopped and started again, so the file runs as a pytest
 process of its own with a runtime home of its own (skipped otherwise,
-saying why)::
+saying why): ``make test-solrcloud`` (home ``.portal/solrcloud-faults``), or::
 
     SEARCH=solrcloud VERNETZTESTADT_HOME=/tmp/solrcloud-home \\
     VERNETZTESTADT_TEST_DATABASE=ckan_cloud VERNETZTESTADT_TEST_REDIS_DB=8 \\
       .venv/bin/python -m pytest tests/search/test_solrcloud.py -p no:randomly -q
 
 The node stopped is the one leading ``shard1`` (Solr has to elect a new
-leader); for that test CKAN's ``solr_url`` names the other node. CKAN's own
-search tests against the collection: ``make conformance-cloud``
+leader); for that test CKAN's ``solr_url`` names the other node. Also
+checked: the collection's ``_version_`` is a ``plong`` (CKAN's string one
+failed the replicas' updates; ``runtime.solr.cloud_configset_files``). CKAN's
+own search tests against the collection: ``make conformance-cloud``
 (``tests/conformance/cloud.txt``).
 """
 from __future__ import annotations

@@ -184,11 +184,13 @@ def down(home: Path) -> None:
 @click.option("--conf", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=solr.PROJECT / "conf", show_default=True,
               help="Folder with the project's solrconfig.xml.")
-def solr_configset(target: Path, conf: Path) -> None:
+@click.option("--cloud", is_flag=True,
+              help="For SolrCloud (_version_ typed as SolrCloud's replicas need it).")
+def solr_configset(target: Path, conf: Path, cloud: bool) -> None:
     """Write the Solr configset "ckan" (the project's solrconfig.xml, CKAN's
     schema.xml from the installed ckan package) into TARGET, for a Solr run
-    elsewhere (docker-compose, a SolrCloud configset upload)."""
-    names = solr.write_configset(target, conf)
+    elsewhere (docker-compose; with --cloud a SolrCloud configset upload)."""
+    names = solr.write_configset(target, conf, cloud=cloud)
     click.echo(f"Solr-Configset / configset: {target} ({', '.join(names)})")
 
 

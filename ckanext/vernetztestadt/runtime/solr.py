@@ -134,10 +134,12 @@ def configset_files(conf: Path = PROJECT / "conf") -> dict[str, bytes]:
     }
 
 
-def write_configset(target: Path, conf: Path = PROJECT / "conf") -> list[str]:
+def write_configset(target: Path, conf: Path = PROJECT / "conf", *,
+                    cloud: bool = False) -> list[str]:
     """Write the configset into ``target`` (for a Solr outside this runtime:
-    docker-compose, SolrCloud's configset upload); returns the file names."""
-    files = configset_files(conf)
+    docker-compose, or with ``cloud`` SolrCloud's configset upload); returns
+    the file names."""
+    files = cloud_configset_files(conf) if cloud else configset_files(conf)
     for name, data in files.items():
         _write_if_changed(target / name, data)
     return sorted(files)
@@ -386,11 +388,11 @@ CLOUD_VERSION_FIELD = ('<field name="_version_" type="plong" indexed="false" sto
                        'docValues="true"/>')
 
 
-def cloud_configset_files() -> dict[str, bytes]:
+def cloud_configset_files(conf: Path = PROJECT / "conf") -> dict[str, bytes]:
     """The configset for SolrCloud: ``configset_files`` with ``_version_``
     as Solr requires it (standalone cores keep CKAN's field: a standalone
     node never reads it back, and a changed field type needs a new index)."""
-    files = configset_files()
+    files = configset_files(conf)
     schema, found = VERSION_FIELD.subn(CLOUD_VERSION_FIELD, files["schema.xml"].decode(), 1)
     if not found:
         raise ServiceError("CKAN's schema.xml has changed: no _version_ field to type")
