@@ -985,8 +985,11 @@ class SizeRun:
 def bench_size(n: int, engines: dict[str, Engine], args: argparse.Namespace) -> SizeRun:
     creator = next(iter(engines.values()))
     create_s = None
+    existing = int(creator.call("count")["count"]) if args.keep or args.reuse else -1
     if args.keep:
-        n = int(creator.call("count")["count"])
+        n = existing
+    elif existing == n:
+        note(f"reusing the {n:,} datasets in {args.database} (--reuse) ...")
     else:
         for engine in engines.values():
             if engine is not creator:
@@ -1174,6 +1177,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="datasets CKAN's own rebuild is timed on (0: skip)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the bench database as it is (no clear, create, rebuild)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the datasets if the database holds exactly N (from an "
+                             "earlier run with the same --seed); still rebuild both indexes")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of one PostgreSQL search per scenario")
     parser.add_argument("--database", default=DATABASE,
@@ -1220,7 +1226,12 @@ def main(argv: list[str] | None = None) -> None:
             note(f"loading CKAN for {name} ...")
             engines[name] = Engine(name, args.database, solr_url)
         info = [f"{name}: {engines[name].call('info')['line']}" for name in names]
-        results = [bench_size(n, engines, args) for n in args.datasets]
+        results: list[SizeRun] = []
+        for n in args.datasets:
+            results.append(bench_size(n, engines, args))
+            if len(args.datasets) > 1:  # what is done so far, should a later size fail
+                note("\n".join(report(results, names, info, args,
+                                       (load_before, os.getloadavg()[0]))))
     finally:
         for engine in engines.values():
             engine.close()
