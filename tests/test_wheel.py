@@ -197,4 +197,4 @@ def test_ckan_vernetztestadt_info_runs_from_the_venv(venv: Venv) -> None:
 def test_runtime_command_is_installed(venv: Venv) -> None:
     result = run([venv.root / "bin" / "vernetztestadt-runtime", "--help"], cwd=venv.root)
     assert result.returncode == 0, result.stderr
-    assert "Embedded PostgreSQL + Redis runtime" in result.stdout
+    assert "Embedded PostgreSQL + Redis (+ Solr with SEARCH=solr|solrcloud)" in result.stdout
