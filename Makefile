@@ -41,17 +41,20 @@ portal: $(STAMP)
 TEST_LOGS := .portal/test-logs
 test: $(STAMP) browser
 	@$(BIN)/vernetztestadt-runtime services --database ckan_test --database ckan_conformance
-	@mkdir -p $(TEST_LOGS); \
+	@mkdir -p $(TEST_LOGS); rm -f $(TEST_LOGS)/conformance.log $(TEST_LOGS)/solr.log; \
 	 if $(BIN)/vernetztestadt-runtime solr-check > $(TEST_LOGS)/solr-check.log; then solr=yes; \
 	   SEARCH=solr $(BIN)/vernetztestadt-runtime services --database ckan_test_solr \
 	     --database ckan_conformance_solr || exit 1; \
 	 else solr=no; cat $(TEST_LOGS)/solr-check.log; fi; \
+	 verdict() { if [ $$2 -eq 0 ]; then echo "result: $$1 ok"; else echo "result: $$1 FEHLER / FAILED"; fi; }; \
 	 { $(MAKE) --no-print-directory conformance SEARCH=postgres PYTEST_ARGS=; a=$$?; b=0; \
-	   if [ $$solr = yes ]; then $(MAKE) --no-print-directory conformance SEARCH=solr PYTEST_ARGS=; b=$$?; fi; \
+	   verdict "conformance postgres" $$a; \
+	   if [ $$solr = yes ]; then $(MAKE) --no-print-directory conformance SEARCH=solr PYTEST_ARGS=; b=$$?; \
+	     verdict "conformance solr" $$b; fi; \
 	   [ $$a -eq 0 ] && [ $$b -eq 0 ]; } > $(TEST_LOGS)/conformance.log 2>&1 & conf=$$!; \
 	 if [ $$solr = yes ]; then \
-	   { $(MAKE) --no-print-directory test-solr PYTEST_ARGS=; a=$$?; \
-	     $(MAKE) --no-print-directory test-solrcloud PYTEST_ARGS=; b=$$?; \
+	   { $(MAKE) --no-print-directory test-solr PYTEST_ARGS=; a=$$?; verdict "test-solr" $$a; \
+	     $(MAKE) --no-print-directory test-solrcloud PYTEST_ARGS=; b=$$?; verdict "test-solrcloud" $$b; \
 	     [ $$a -eq 0 ] && [ $$b -eq 0 ]; } > $(TEST_LOGS)/solr.log 2>&1 & engines=$$!; fi; \
 	 SEARCH=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); suite=$$?; \
 	 wait $$conf; conf_status=$$?; engines_status=0; \
@@ -63,7 +66,9 @@ test: $(STAMP) browser
 	 echo "== Ergebnis / results =="; \
 	 echo "suite: $$( [ $$suite -eq 0 ] && echo ok || echo FEHLER / FAILED)"; \
 	 grep -h -E "^(postgres|solr|solrcloud): [0-9]+ passed" $(TEST_LOGS)/conformance.log \
-	   | sed 's/^/conformance /'; \
+	   $(TEST_LOGS)/solr.log 2>/dev/null | sed 's/^/conformance /'; \
+	 grep -h -E "^(result: |FAILED |ERROR |=+ .*(passed|failed).* in )" $(TEST_LOGS)/conformance.log \
+	   $(TEST_LOGS)/solr.log 2>/dev/null; \
 	 [ $$solr = yes ] || cat $(TEST_LOGS)/solr-check.log; \
 	 [ $$suite -eq 0 ] && [ $$conf_status -eq 0 ] && [ $$engines_status -eq 0 ]
 
