@@ -15,7 +15,11 @@ braces; never a Python format string, so no format spec, index or
 attribute access — other braces stay literal text),
 ``value_labels`` (column -> value -> label used in those names), ``where``
 (draw only rows matching one of these column/value maps), ``invert_y``
-(rank 1 on top), ``title``, ``x_label``, ``y_label`` (``CHART_KEYS``). The
+(rank 1 on top), ``y_range`` (fixed value axis, e.g. ``[0, 100]`` for
+shares), ``type`` (``line``, or ``dots``: one point per category of ``x``,
+e.g. a city's place per area in one edition), ``title``, ``x_label``,
+``y_label`` (``CHART_KEYS``). Every chart has a text alternative (``desc``),
+an HTML legend that wraps and a table of its values. The
 view form's validator refuses a config of another shape, or a placeholder
 that is more than a column name, in German. A view stored earlier draws
 "no chart" for the former and shows the latter as text: never an error page.
@@ -28,6 +32,7 @@ import csv
 import datetime
 import io
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -42,12 +47,14 @@ VIEW_TEMPLATE = "vernetztestadt/chart_view.html"
 FORM_TEMPLATE = "vernetztestadt/chart_form.html"
 MAX_BYTES = 5 * 1024**2  # a chart of more data would be unreadable anyway
 WIDTH, HEIGHT = 720, 340
-LEFT, RIGHT, TOP, BOTTOM = 56, 190, 20, 44
+LEFT, RIGHT, TOP, BOTTOM = 56, 24, 20, 44
 COLOURS = ("#00549f", "#e2001a", "#2e8b57", "#f28c00", "#7b3f98", "#008b8b", "#8b5a2b")
-#: the config keys that take a text (``type`` is informative: always a line chart)
+#: the config keys that take a text
 TEXT_KEYS = ("type", "x", "y", "series", "series_label", "title", "x_label", "y_label")
 #: every key a chart config may have; others are ignored
-CHART_KEYS = (*TEXT_KEYS, "value_labels", "where", "invert_y")
+CHART_KEYS = (*TEXT_KEYS, "value_labels", "where", "invert_y", "y_range")
+#: ``type``: a line per series over numbers or dates, or points per category
+TYPES = ("line", "dots")
 MAX_TEMPLATE = 200  # characters of a series_label
 #: ``{{``, ``}}`` or one ``{...}`` of a series_label
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
@@ -62,8 +69,12 @@ class Chart:
     y_label: str
     invert_y: bool
     series: dict[str, list[tuple[float, float]]]
-    #: how an x value is written (dates: 31.12.2024)
+    #: how an x value is written (dates: 31.12.2024; categories of ``dots``)
     x_labels: dict[float, str] = field(default_factory=dict)
+    #: the value axis' fixed bounds (``y_range``), else derived from the values
+    y_range: tuple[float, float] | None = None
+    #: ``type`` ``dots``: categories on the x-axis, points without lines
+    dots: bool = False
 
     def x_label_of(self, x: float) -> str:
         return self.x_labels.get(x) or _fmt(x)
@@ -116,6 +127,12 @@ def chart_config(text: str) -> dict[str, Any]:
     if not isinstance(config.get("invert_y", False), bool):
         raise ChartConfigError(
             tk._("„invert_y“ in der Diagramm-Einstellung muss true oder false sein."))
+    if config.get("type", "line") not in TYPES:
+        raise ChartConfigError(tk._("„type“ in der Diagramm-Einstellung muss „line“ oder "
+                                    "„dots“ sein."))
+    if not _valid_range(config.get("y_range")):
+        raise ChartConfigError(tk._("„y_range“ in der Diagramm-Einstellung muss eine Liste "
+                                    "zweier Zahlen sein, die kleinere zuerst."))
     if not _text_maps(config.get("value_labels", {}), _is_text):
         raise ChartConfigError(tk._("„value_labels“ in der Diagramm-Einstellung muss je "
                                     "Spalte Werte auf Texte abbilden."))
@@ -124,6 +141,14 @@ def chart_config(text: str) -> dict[str, Any]:
         raise ChartConfigError(tk._("„where“ in der Diagramm-Einstellung muss eine Liste "
                                     "von Spalte-Wert-Zuordnungen sein."))
     return config
+
+
+def _valid_range(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, list) and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool)
+                and math.isfinite(v) for v in value)
+        and value[0] < value[1])
 
 
 def _is_text(value: Any) -> bool:
@@ -189,25 +214,45 @@ def template_variables(data_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- data -------------------------------------------------------------------------
-def resource_text(resource: dict[str, Any]) -> str | None:
-    """The CSV text of an uploaded resource (charts of remote files are not
-    drawn: the page must not wait for another server)."""
+@dataclass(frozen=True)
+class ResourceTable:
+    """The rows of an uploaded CSV resource and how its numbers are written."""
+
+    rows: list[dict[str, str]]
+    decimal_char: str
+
+
+def resource_table(resource: dict[str, Any]) -> ResourceTable | None:
+    """The rows of an uploaded CSV resource, read in the dialect the
+    validation detects (encoding, delimiter, decimal mark; the resource's
+    declared values win). Remote files are not read: the page must not wait
+    for another server; files over MAX_BYTES neither."""
     if resource.get("url_type") != "upload":
         return None
+    from pathlib import Path
+
     from ckan.lib.uploader import get_resource_uploader
 
-    path = get_resource_uploader(resource).get_path(resource["id"])
+    from .validation.dialect import Declared, DialectError, sniff
+
+    path = Path(get_resource_uploader(resource).get_path(resource["id"]))
     try:
-        with open(path, "rb") as handle:
+        with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
-    except OSError:
+        if len(data) > MAX_BYTES:
+            return None
+        found = sniff(path, Declared(resource.get("encoding") or None,
+                                     resource.get("csv_delimiter") or None,
+                                     resource.get("csv_decimal_char") or None))
+    except (OSError, DialectError):
         return None
-    if len(data) > MAX_BYTES:
-        return None
-    return data.decode(resource.get("encoding") or "utf-8", errors="replace")
+    text = data.decode(found.encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
+    return ResourceTable(list(csv.DictReader(io.StringIO(text), delimiter=found.delimiter)),
+                         found.decimal_char)
 
 
-def _number(text: str | None, decimal: str) -> float | None:
+def parse_number(text: str | None, decimal: str) -> float | None:
+    """A number as the table writes it (decimal mark `decimal`), or None."""
     if not text:
         return None
     try:
@@ -218,7 +263,7 @@ def _number(text: str | None, decimal: str) -> float | None:
 
 def _x_value(text: str | None, decimal: str) -> tuple[float, str | None] | None:
     """A number, or an ISO date placed as a fraction of its year."""
-    number = _number(text, decimal)
+    number = parse_number(text, decimal)
     if number is not None:
         return number, None
     try:
@@ -247,9 +292,19 @@ def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
                     decimal: str = ".") -> Chart:
     series: dict[str, list[tuple[float, float]]] = defaultdict(list)
     x_labels: dict[float, str] = {}
+    dots = config.get("type") == "dots"
+    categories: dict[str, float] = {}
     for row in rows:
-        x, y = _x_value(row.get(config["x"]), decimal), _number(row.get(config["y"]), decimal)
-        if x is None or y is None or not _matches(row, config.get("where")):
+        y = parse_number(row.get(config["y"]), decimal)
+        if y is None or not _matches(row, config.get("where")):
+            continue
+        if dots:  # each value of x is a category, in the order of the rows
+            name = row.get(config["x"]) or ""
+            x: tuple[float, str | None] | None = (
+                categories.setdefault(name, float(len(categories))), name)
+        else:
+            x = _x_value(row.get(config["x"]), decimal)
+        if x is None:
             continue
         if x[1]:
             x_labels[x[0]] = x[1]
@@ -258,7 +313,7 @@ def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
                  y_label=config.get("y_label", config["y"]),
                  invert_y=bool(config.get("invert_y")),
                  series={name: sorted(values) for name, values in series.items()},
-                 x_labels=x_labels)
+                 x_labels=x_labels, y_range=_fixed_range(config), dots=dots)
 
 
 def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
@@ -266,89 +321,181 @@ def render_view(view: dict[str, Any], resource: dict[str, Any]) -> Markup:
         config = chart_config(view.get("chart") or "")
     except ChartConfigError:
         config = None  # stored before the check: no chart, no error page
-    text = resource_text(resource) if config is not None else None
-    if config is None or text is None:
+    table = resource_table(resource) if config is not None else None
+    if config is None or table is None:
         return Markup('<p class="text-muted">{}</p>').format(
             tk._("Für diese Ressource kann kein Diagramm gezeichnet werden."))
-    rows = list(csv.DictReader(io.StringIO(text),
-                               delimiter=resource.get("csv_delimiter") or ","))
-    chart = chart_from_rows(rows, config, resource.get("csv_decimal_char") or ".")
+    chart = chart_from_rows(table.rows, config, table.decimal_char)
     return svg(chart) + data_table(chart)
 
 
 # -- drawing ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Axis:
+    """The value axis: from ``low`` (at the bottom; at the top if ``inverted``)
+    to ``high``, labelled at ``ticks``."""
+
+    low: float
+    high: float
+    ticks: tuple[float, ...]
+    inverted: bool = False
+
+
+def _nice_step(span: float, count: int = 5) -> float:
+    """A step of 1, 2 or 5 times a power of ten giving about ``count`` ticks."""
+    raw = max(span / count, 1e-9)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def value_axis(values: list[float], inverted: bool = False,
+               fixed: tuple[float, float] | None = None) -> Axis:
+    """The axis for ``values``: ``fixed`` (``y_range``, e.g. 0 to 100 for shares)
+    if given; ranks (``inverted``) from 1 at the top to a round number below
+    the worst place, so that no line lies on the x-axis; other values from 0
+    (or their minimum if negative) to a round number above the maximum."""
+    if fixed is not None:
+        low, high = fixed
+        step = _nice_step(high - low)
+    elif inverted:  # places: whole numbers, with room below the worst
+        low = 1.0
+        step = max(1.0, _nice_step(max(values) * 1.25))
+        high = max(low + step, math.ceil(max(values) * 1.25 / step) * step)
+    else:
+        step = _nice_step(max(values) - min(0.0, min(values)) or 1.0)
+        low = min(0.0, math.floor(min(values) / step) * step)
+        high = max(low + step, math.ceil(max(values) / step) * step)
+    first = math.ceil(low / step) * step
+    ticks = [round(first + i * step, 9)
+             for i in range(int((high - first) / step + 1e-9) + 1)]
+    if inverted and ticks[0] != low:
+        ticks.insert(0, low)  # place 1 is always labelled
+    return Axis(low, high, tuple(t for t in ticks if low <= t <= high), inverted)
+
+
 def _scale(value: float, low: float, high: float, start: float, end: float) -> float:
     return start if high == low else start + (value - low) * (end - start) / (high - low)
 
 
 def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}".replace(".", ",")
+    """German: a decimal comma, at most two decimals."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").replace(".", ",")
+
+
+def _fixed_range(config: dict[str, Any]) -> tuple[float, float] | None:
+    bounds = config.get("y_range")
+    return (float(bounds[0]), float(bounds[1])) if bounds else None
 
 
 def svg(chart: Chart) -> Markup:
-    """A line chart; every point carries its value as a tooltip."""
+    """A line chart (``type`` ``dots``: points only, one column per category)
+    with grid lines at the value axis' ticks; every point carries its value as
+    a tooltip; the legend is HTML below it (it wraps instead of being cut)."""
     if not chart.points:
         return Markup('<p class="text-muted">{}</p>').format(
             tk._("Keine Werte für das Diagramm."))
     xs = sorted({x for x, _ in chart.points})
-    y_low, y_high = min(y for _, y in chart.points), max(y for _, y in chart.points)
-    if chart.invert_y:
-        y_low, y_high = min(1.0, y_low), y_high
+    axis = value_axis([y for _, y in chart.points], chart.invert_y, chart.y_range)
     plot_bottom, plot_right = HEIGHT - BOTTOM, WIDTH - RIGHT
-    top, bottom = (plot_bottom, TOP) if not chart.invert_y else (TOP, plot_bottom)
+    inset = (plot_right - LEFT) / (2 * len(xs)) if chart.dots else 10
 
     def px(x: float) -> float:
-        return _scale(x, xs[0], xs[-1], LEFT + 10, plot_right - 10)
+        return _scale(x, xs[0], xs[-1], LEFT + inset, plot_right - inset) if len(xs) > 1 \
+            else (LEFT + plot_right) / 2
 
     def py(y: float) -> float:
-        return _scale(y, y_low, y_high, top, bottom) if chart.invert_y else \
-            _scale(y, y_low, y_high, bottom, top)
+        y = min(max(y, axis.low), axis.high)  # a value outside y_range stays in the box
+        return _scale(y, axis.low, axis.high, TOP, plot_bottom) if axis.inverted \
+            else _scale(y, axis.low, axis.high, plot_bottom, TOP)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="vts-chart" role="img" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-             f'aria-label="{escape(chart.title)}"><title>{escape(chart.title)}</title>',
-             f'<line x1="{LEFT}" y1="{plot_bottom}" x2="{plot_right}" y2="{plot_bottom}" '
-             'stroke="#666"/>',
-             f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{plot_bottom}" stroke="#666"/>']
-    for x in xs:
-        parts.append(f'<text x="{px(x):.1f}" y="{plot_bottom + 18}" text-anchor="middle" '
-                     f'font-size="12">{escape(chart.x_label_of(x))}</text>')
-    for y in sorted({y_low, y_high, round((y_low + y_high) / 2)}):
-        parts.append(f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" text-anchor="end" '
-                     f'font-size="12">{escape(_fmt(y))}</text>')
+             f'aria-label="{escape(chart.title)}"><title>{escape(chart.title)}</title>'
+             f'<desc>{escape(describe(chart))}</desc>']
+    for tick in axis.ticks:
+        parts.append(f'<line class="vts-grid" x1="{LEFT}" y1="{py(tick):.1f}" '
+                     f'x2="{plot_right}" y2="{py(tick):.1f}" stroke="#ddd"/>'
+                     f'<text x="{LEFT - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" '
+                     f'font-size="12">{escape(_fmt(tick))}</text>')
+    parts.append(f'<line x1="{LEFT}" y1="{plot_bottom}" x2="{plot_right}" y2="{plot_bottom}" '
+                 f'stroke="#666"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{plot_bottom}" '
+                 'stroke="#666"/>')
+    every = max(1, math.ceil(len(xs) * 60 / (plot_right - LEFT)))  # labels ≥ 60 px apart
+    for number, x in enumerate(xs):
+        if number % every == 0 or number == len(xs) - 1:
+            parts.append(f'<text x="{px(x):.1f}" y="{plot_bottom + 18}" text-anchor="middle" '
+                         f'font-size="12">{escape(chart.x_label_of(x))}</text>')
     parts.append(f'<text x="{(LEFT + plot_right) / 2}" y="{HEIGHT - 6}" text-anchor="middle" '
                  f'font-size="12">{escape(chart.x_label)}</text>')
     parts.append(f'<text x="14" y="{(TOP + plot_bottom) / 2}" font-size="12" '
                  f'transform="rotate(-90 14 {(TOP + plot_bottom) / 2})" text-anchor="middle">'
                  f'{escape(chart.y_label)}</text>')
     for number, (name, values) in enumerate(chart.series.items()):
-        colour = COLOURS[number % len(COLOURS)]
+        colour, dash = _style(number)
         points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in values)
+        line = 'stroke="none"' if chart.dots else \
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"'
         parts.append(f'<polyline class="vts-series" data-series="{escape(name)}" fill="none" '
-                     f'stroke="{colour}" stroke-width="2" points="{points}"/>')
+                     f'{line} points="{points}"/>')
+        prefix = "" if chart.dots and len(chart.series) == 1 else f"{name} "
         for x, y in values:
-            tip = f"{name} {chart.x_label_of(x)}: {chart.y_label} {_fmt(y)}"
-            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{colour}">'
-                         f'<title>{escape(tip)}</title></circle>')
-        legend_y = TOP + 8 + number * 18
-        parts.append(f'<rect x="{plot_right + 14}" y="{legend_y - 8}" width="12" height="12" '
-                     f'fill="{colour}"/><text x="{plot_right + 32}" y="{legend_y + 2}" '
-                     f'font-size="12">{escape(name)}</text>')
+            tip = f"{prefix}{chart.x_label_of(x)}: {chart.y_label} {_fmt(y)}"
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="{6 if chart.dots else 4}" '
+                         f'fill="{colour}"><title>{escape(tip)}</title></circle>')
+            if chart.dots:
+                parts.append(f'<text x="{px(x) + 10:.1f}" y="{py(y) + 4:.1f}" font-size="12">'
+                             f'{escape(_fmt(y))}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts)) + legend(chart)
+
+
+#: dash patterns, so that lines differ by more than colour (WCAG 1.4.1)
+DASHES = ("none", "8 4", "2 3", "10 3 2 3", "4 4", "12 2", "1 2")
+
+
+def _style(number: int) -> tuple[str, str]:
+    return COLOURS[number % len(COLOURS)], DASHES[number % len(DASHES)]
+
+
+def legend(chart: Chart) -> Markup:
+    """The series' names beside a sample of their line (none for one series
+    of ``dots``)."""
+    if chart.dots and len(chart.series) < 2:
+        return Markup("")
+    items = []
+    for number, name in enumerate(chart.series):
+        colour, dash = _style(number)
+        sample = (f'<svg width="28" height="12" aria-hidden="true" focusable="false">'
+                  f'<line x1="0" y1="6" x2="28" y2="6" stroke="{colour}" stroke-width="3" '
+                  f'stroke-dasharray="{dash}"/></svg>')
+        items.append(f"<li>{sample} {escape(name)}</li>")
+    return Markup(f'<ul class="vts-chart-legend">{"".join(items)}</ul>')
+
+
+def describe(chart: Chart) -> str:
+    """The chart in one sentence, for screen readers (the table has the values)."""
+    xs = sorted({x for x, _ in chart.points})
+    ys = [y for _, y in chart.points]
+    return tk._("{y} für {series} ({count}), {x} {first} bis {last}; Werte von {low} "
+                "bis {high}.").format(
+        y=chart.y_label, series=", ".join(chart.series), count=len(chart.series),
+        x=chart.x_label, first=chart.x_label_of(xs[0]), last=chart.x_label_of(xs[-1]),
+        low=_fmt(min(ys)), high=_fmt(max(ys)))
 
 
 def data_table(chart: Chart) -> Markup:
     """The chart's values as a table (screen readers, copying)."""
     xs = sorted({x for x, _ in chart.points})
-    head = "".join(f"<th>{escape(chart.x_label_of(x))}</th>" for x in xs)
+    head = "".join(f'<th scope="col">{escape(chart.x_label_of(x))}</th>' for x in xs)
     body = []
     for name, values in chart.series.items():
         by_x = dict(values)
         cells = "".join(f"<td>{escape(_fmt(by_x[x])) if x in by_x else ''}</td>" for x in xs)
-        body.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
+        body.append(f'<tr><th scope="row">{escape(name)}</th>{cells}</tr>')
     summary = escape(tk._("Werte als Tabelle"))
     return Markup(f'<details class="vts-chart-table"><summary>{summary}</summary>'
-                  f'<table class="table table-condensed"><thead><tr><th>'
+                  f'<table class="table table-condensed"><thead><tr><th scope="col">'
                   f'{escape(chart.y_label)}</th>{head}</tr></thead><tbody>{"".join(body)}'
                   f"</tbody></table></details>")

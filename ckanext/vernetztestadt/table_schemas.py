@@ -85,3 +85,18 @@ def _scheming() -> bool:
 def for_resource(resource: dict[str, Any], dataset_type: str) -> str | None:
     """The reference that applies to a resource: its own, else its type's."""
     return resource.get("table_schema") or default_for(dataset_type)
+
+
+def field_names(reference: str | None) -> set[str]:
+    """The field names of a bundled or inline schema (none for a URL: it is
+    not fetched here)."""
+    if not reference:
+        return set()
+    descriptor = bundled().get(reference)
+    if descriptor is None and reference.lstrip().startswith("{"):
+        try:
+            descriptor = json.loads(reference)
+        except ValueError:
+            return set()
+    fields = (descriptor or {}).get("fields") if isinstance(descriptor, dict) else None
+    return {f["name"] for f in fields or [] if isinstance(f, dict) and "name" in f}

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 
 import ckan.model as model
@@ -58,9 +60,11 @@ def upload_dataset(editor: dict, create_with_upload, name: str, data: str, filen
 def hotspot_map(editor, create_with_upload) -> dict:
     dataset, resource = upload_dataset(editor, create_with_upload, "hotspots-xss", HOTSPOTS,
                                        "hotspots.csv", "wifi_hotspots", **WIFI_FIELDS)
-    helpers.call_action("resource_view_create", context=dict(editor["context"]),
-                        resource_id=resource["id"], view_type="vernetztestadt_map",
-                        title="Karte", map=json.dumps({"label": "name"}))
+    # the upload got CKAN's default map view (a hotspot table): configure it
+    view, = [v for v in helpers.call_action("resource_view_list", id=resource["id"])
+             if v["view_type"] == "vernetztestadt_map"]
+    helpers.call_action("resource_view_update", context=dict(editor["context"]),
+                        **{**view, "title": "Karte", "map": json.dumps({"label": "name"})})
     return dataset
 
 
@@ -74,8 +78,9 @@ def ranking(editor, create_with_upload) -> dict:
 @pytest.fixture
 def live_server(app, ckan_config, monkeypatch) -> Iterator[str]:
     """The portal's WSGI app on a real port, for a real browser; map tiles
-    point at it too (they 404: no network needed, Leaflet still draws)."""
-    server = make_server("127.0.0.1", 0, app.app, threaded=True)
+    point at it too: ``/kacheln/`` answers a one-pixel PNG (no network needed;
+    Leaflet shows itself once a tile has loaded), ``/kacheln-fehlen/`` 404."""
+    server = make_server("127.0.0.1", 0, with_tiles(app.app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     monkeypatch.setitem(ckan_config, "ckan.site_url", url)
     monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "custom")
@@ -86,6 +91,31 @@ def live_server(app, ckan_config, monkeypatch) -> Iterator[str]:
     yield url
     server.shutdown()
     thread.join(5)
+
+
+def _png_pixel() -> bytes:
+    """A valid 1 x 1 PNG (one grey pixel)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\xc0")) + chunk(b"IEND", b""))
+
+
+PIXEL = _png_pixel()
+
+
+def with_tiles(wsgi_app):
+    def serve(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/kacheln/"):
+            start_response("200 OK", [("Content-Type", "image/png"),
+                                      ("Content-Length", str(len(PIXEL)))])
+            return [PIXEL]
+        return wsgi_app(environ, start_response)
+
+    return serve
 
 
 @pytest.fixture
@@ -139,6 +169,41 @@ def test_map_tooltips_show_hostile_names_as_text(live_server, browser, hotspot_m
     assert _wait(lambda: browser.execute_script("return window.__xss === 1"), 3) is None
     assert browser.execute_script("return typeof window.__xss") == "undefined"
     assert elements == [] and sorted(texts) == sorted([XSS_NAME, "<b>Hauptbahnhof</b>"])
+
+
+def _map_state(browser) -> dict:
+    return browser.execute_script("""
+        var leaflet = document.querySelector('.vts-leaflet');
+        var svg = document.querySelector('svg.vts-dot-map');
+        return {leaflet: leaflet ? getComputedStyle(leaflet).visibility : null,
+                svg: svg ? getComputedStyle(svg).display : null,
+                notice: document.body.innerText.indexOf('No map provider') >= 0};""")
+
+
+def test_the_drawn_map_stays_until_a_tile_has_loaded(live_server, browser, hotspot_map,
+                                                     ckan_config, monkeypatch):
+    """Offline first: tiles that fail leave the SVG map; no provider, no Leaflet
+    and no English notice; a loaded tile hides the SVG."""
+    from selenium.webdriver.common.by import By
+
+    page = f"{live_server}/dataset/{hotspot_map['name']}"
+    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
+                        live_server + "/kacheln-fehlen/{z}/{x}/{y}.png")
+    browser.get(page)
+    assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".vts-leaflet img"))
+    time.sleep(1)
+    assert _map_state(browser) == {"leaflet": "hidden", "svg": "inline", "notice": False}
+    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "")
+    browser.get(page)
+    assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.vts-dot-map"))
+    time.sleep(1)
+    assert _map_state(browser) == {"leaflet": None, "svg": "inline", "notice": False}
+    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
+                        live_server + "/kacheln/{z}/{x}/{y}.png")
+    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "custom")
+    browser.get(page)
+    assert _wait(lambda: _map_state(browser)["leaflet"] == "visible")
+    assert _map_state(browser) == {"leaflet": "visible", "svg": "none", "notice": False}
 
 
 def test_map_points_reach_the_page_as_escaped_json(app, hotspot_map):

@@ -3,6 +3,7 @@ becomes or stays public with a tabular resource that has not passed."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import german_csv
 import pytest
@@ -174,6 +175,27 @@ class TestUploads:
                                       table_schema="hotspots")
         report = helpers.call_action("resource_validation_show", resource_id=resource["id"])
         assert report["status"] == "success" and report["sha256"]
+
+    def test_an_uploaded_point_table_gets_a_map_view(self, app, steward, create_with_upload):
+        """CKAN's default views: a table with latitude/longitude (Table Schema
+        ``hotspots``) gets a map, drawn on the dataset page; a table without
+        coordinates (``ranking``) none."""
+        dataset = factories.Dataset(owner_org=steward["org"]["id"])
+        points = create_with_upload(german_csv.valid(5), "punkte.csv",
+                                    context=dict(steward["context"]),
+                                    package_id=dataset["id"], format="CSV",
+                                    table_schema="hotspots")
+        views = helpers.call_action("resource_view_list", id=points["id"])
+        assert [v["view_type"] for v in views if v["view_type"].startswith("vernetztestadt")] \
+            == ["vernetztestadt_map"]
+        page = app.get(f"/dataset/{dataset['name']}").body
+        assert page.count('<circle cx="') == 5 and "5 Standorte" in page
+        sample = Path(__file__).parents[2] / "schemas" / "tables" / "ranking.sample.csv"
+        ranking = create_with_upload(sample.read_bytes(), "ranking.csv", context=dict(steward["context"]),
+                                     package_id=dataset["id"], format="CSV",
+                                     table_schema="ranking")
+        assert not [v for v in helpers.call_action("resource_view_list", id=ranking["id"])
+                    if v["view_type"] == "vernetztestadt_map"]
 
 
 @pytest.mark.usefixtures("clean_redis", "with_test_worker")

@@ -36,7 +36,7 @@ CHART = {"type": "line", "x": "reference_date", "y": "households_pct",
                    {"technology": "ftth_b", "min_mbit": "1000"},
                    {"technology": "5g"}],
          "title": "Anteil der Haushalte je Stichtag", "x_label": "Stichtag",
-         "y_label": "Haushalte in %"}
+         "y_label": "Haushalte in %", "y_range": [0, 100]}
 
 
 def _iso_date(value: Any) -> str:

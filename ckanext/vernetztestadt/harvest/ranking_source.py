@@ -144,7 +144,7 @@ class RankingHarvester(Harvester):
                    **({"methodology_url": notes["methodology_url"]}
                       if notes.get("methodology_url") else {})}
         table = Table(key="ranking", name=f"{name} {edition}", schema="ranking",
-                      rows=sorted(rows, key=_order),
+                      rows=sorted(rows, key=_order), chart=_edition_chart(config, rows, cities),
                       description="Eine Zeile je Stadt und Bereich.", with_json=True)
         return Item(guid=f"{prefix}-{edition}", dataset=dataset, tables=[table],
                     documents=sorted(run.validators))
@@ -153,9 +153,7 @@ class RankingHarvester(Harvester):
                      run: SourceRun) -> Item | None:
         name, field_value, prefix = RANKINGS[config["ranking"]]
         city, ags = config["city"], config["ags"]
-        mine = [{**row, "ags": row["ags"] or ags} for row in rows
-                if row["ags"] == ags or (not row["ags"]
-                                         and row["city"].casefold() == city.casefold())]
+        mine = [{**row, "ags": row["ags"] or ags} for row in _city_rows(config, rows)]
         if not mine:
             return None
         editions = sorted({row["edition"] for row in mine})
@@ -171,6 +169,27 @@ class RankingHarvester(Harvester):
         slug = grids.key(city).replace(" ", "-")
         return Item(guid=f"{prefix}-{slug}-zeitreihe", dataset=dataset,
                     tables=[table], documents=sorted(run.validators))
+
+
+def _city_rows(config: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the source's city: by AGS, or by name where a row has none."""
+    city, ags = config["city"], config["ags"]
+    return [row for row in rows if row["ags"] == ags
+            or (not row["ags"] and row["city"].casefold() == city.casefold())]
+
+
+def _edition_chart(config: dict[str, Any], rows: list[dict[str, Any]],
+                   cities: int | None) -> dict[str, Any] | None:
+    """The city's place per area in one edition, on an axis of all places
+    (1 on top): drawn where the edition ranks the city in two areas or more."""
+    mine = _city_rows(config, rows)
+    if len({row["area"] for row in mine}) < 2:
+        return None
+    worst = max([cities or 0, *(row["rank"] for row in mine)])
+    return {"type": "dots", "x": "area", "y": "rank", "invert_y": True,
+            "y_range": [1, max(worst, 2)], "where": [{"city": row["city"]} for row in mine[:1]],
+            "title": f"Plätze von {config['city']} je Bereich", "x_label": "Bereich",
+            "y_label": f"Platz (von {worst})"}
 
 
 def _order(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -32,7 +32,7 @@ PLUGINS = ["activity", "vernetztestadt", "scheming_datasets", "harvest",
            "vernetztestadt_chart", "vernetztestadt_map", "dcat",
            "spatial_metadata", "spatial_query", "text_view", "image_view"]
 SEARCH_PLUGIN = "vernetztestadt_search"
-DEFAULT_VIEWS = ["text_view", "image_view"]
+DEFAULT_VIEWS = ["text_view", "image_view", "vernetztestadt_map"]
 
 
 @dataclass(frozen=True)
