@@ -31,6 +31,70 @@ def validation_staged(resource_id: str) -> str | None:
     return staged_state(resource_id)
 
 
+def has_value(value: Any) -> bool:
+    """Worth a row in a details table: not None, "", [] or {} (0 and False are)."""
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def _degrees(value: float, positive: str, negative: str) -> str:
+    text = number(abs(value), 4)
+    return f"{text}° {positive if value >= 0 else negative}"
+
+
+def geometry_text(value: Any) -> str:
+    """A GeoJSON geometry (text or object) as its extent in words; "" if it
+    is none or unreadable."""
+    import json
+
+    from shapely.geometry import shape
+
+    try:
+        geometry = shape(json.loads(value) if isinstance(value, str) else value)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return ""
+    if geometry.is_empty:
+        return ""
+    west, south, east, north = geometry.bounds
+    if geometry.geom_type == "Point":
+        return tk._("Punkt {lat}, {lon}").format(lat=_degrees(north, tk._("N"), tk._("S")),
+                                                 lon=_degrees(east, tk._("O"), tk._("W")))
+    return tk._("Gebiet von {south} bis {north}, {west} bis {east}").format(
+        south=_degrees(south, tk._("N"), tk._("S")), north=_degrees(north, tk._("N"), tk._("S")),
+        west=_degrees(west, tk._("O"), tk._("W")), east=_degrees(east, tk._("O"), tk._("W")))
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """A number as the page's language writes it (German: 1.234,5)."""
+    from flask_babel import format_decimal
+
+    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    return format_decimal(value, format=pattern)
+
+
+def display_datetime(value: Any, with_hours: bool = True) -> str:
+    """A timestamp (ISO text or datetime; naive ones are UTC) in the site's
+    display timezone (``ckan.display_timezone``), written the way the page's
+    language does: "1. Dezember 2026, 15:04 Uhr" / "1 December 2026, 15:04"."""
+    import datetime
+
+    from flask_babel import format_datetime
+
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if not isinstance(value, datetime.datetime):
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    value = value.astimezone(tk.h.get_display_timezone())
+    german = tk.h.lang() == "de"
+    pattern = ("d. MMMM y" if german else "d MMMM y") + (", HH:mm" if with_hours else "")
+    text = format_datetime(value.replace(tzinfo=None), pattern, rebase=False)
+    return text + (" Uhr" if german and with_hours else "")
+
+
 #: Places where CKAN shows a dataset type's name on its own (page titles,
 #: breadcrumbs, navigation), not inside a sentence like "Add …".
 _STANDALONE = ("page title", "breadcrumb", "main nav", "facet label", "content tab")
@@ -61,4 +125,8 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
     return {"humanize_entity_type": humanize_entity_type,
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
+            "vernetztestadt_has_value": has_value,
+            "vernetztestadt_geometry_text": geometry_text,
+            "vernetztestadt_number": number,
+            "vernetztestadt_datetime": display_datetime,
             "vernetztestadt_validation_staged": validation_staged}

@@ -17,6 +17,7 @@ from ckanext.harvest.interfaces import IHarvester
 from . import (
     charts,
     cli,
+    facets,
     helpers,
     indexing,
     maps,
@@ -106,6 +107,11 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         return search_guard.before_dataset_search(search_params)
 
+    # IPackageController: facet values as labels (pages and API)
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        return facets.label_facets(search_results)
+
     # IPackageController: validation statuses in the API, the index and pages
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return validation_display.annotate(pkg_dict)
@@ -149,6 +155,8 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
             "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
             # DCAT-AP puts licences on distributions: inherit the dataset's
             "ckanext.dcat.resource.inherit.license": "true",
+            # the city's local time on pages (reports, provenance, dates)
+            "ckan.display_timezone": "Europe/Berlin",
         }
 
 

@@ -16,7 +16,8 @@ A search error that a page leaves unhandled (CKAN's ``/feeds/custom.atom``
 lets ``SearchError`` through) answers 400 with CKAN's error page, not 500;
 an unreachable Solr that a page leaves unhandled (``SolrConnectionError``:
 the organization's dataset count in the sidebar of every dataset page)
-answers 503 with CKAN's error page, not a 500 "internal error".
+answers 503 with CKAN's error page, not a 500 "internal error"; a Solr
+response cut off mid-transfer is a search error too (API 409), not a 500.
 
 Every message names only the parameter, never a stored value.
 
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+import requests
 from ckan.common import falsy, truthy
 from ckan.lib.search.common import SearchError, SearchQueryError, SolrConnectionError
 from werkzeug.exceptions import BadRequest, ServiceUnavailable
@@ -135,7 +137,14 @@ def package_search(original: Any, context: dict[str, Any], data_dict: dict[str, 
     errors = parameter_errors(data_dict)
     if errors:
         raise tk.ValidationError(errors)
-    return original(context, data_dict)
+    try:
+        return original(context, data_dict)
+    except requests.RequestException:
+        # pysolr turns only some transport errors into SolrError: a response
+        # Solr cuts off (its parser overflowing the JVM's stack on deep
+        # nesting) reached CKAN as ChunkedEncodingError, a 500
+        raise SearchError(tk._("Die Suchmaschine hat die Anfrage abgebrochen: "
+                               "die Suchparameter können nicht ausgewertet werden.")) from None
 
 
 def get_actions() -> dict[str, Any]:

@@ -191,7 +191,8 @@ class TestUploads:
         page = app.get(f"/dataset/{dataset['name']}").body
         assert page.count('<circle cx="') == 5 and "5 Standorte" in page
         sample = Path(__file__).parents[2] / "schemas" / "tables" / "ranking.sample.csv"
-        ranking = create_with_upload(sample.read_bytes(), "ranking.csv", context=dict(steward["context"]),
+        ranking = create_with_upload(sample.read_bytes(), "ranking.csv",
+                                     context=dict(steward["context"]),
                                      package_id=dataset["id"], format="CSV",
                                      table_schema="ranking")
         assert not [v for v in helpers.call_action("resource_view_list", id=ranking["id"])

@@ -112,6 +112,58 @@ class TestBadgesAndFacet:
         assert [d["name"] for d in result["results"]] == ["gut"]
 
 
+class TestReadableValues:
+    """Codes stay in filters, URLs and the API's ``name``; people read labels."""
+
+    def test_the_facet_shows_labels_and_filters_by_code(self, app, portal):
+        soup = page(app, "/dataset/", portal["editor"])
+        facet = soup.select_one("section.module-narrow:has(a[href*='validation_status'])")
+        labels = [a.select_one(".item-label").get_text(strip=True) for a in facet.select("a")
+                  if a.select_one(".item-label")]
+        assert sorted(labels) == ["Fehlerhaft", "Gültig"]
+        assert {a["href"].split("validation_status=")[1] for a in facet.select("a")
+                if "validation_status=" in a["href"]} == {"success", "failure"}
+        result = helpers.call_action("package_search", include_private=True,
+                                     context={"user": portal["editor"]["name"]},
+                                     **{"facet.field": json.dumps(["validation_status"])})
+        items = {i["name"]: i["display_name"]
+                 for i in result["search_facets"]["validation_status"]["items"]}
+        assert items == {"success": "Gültig", "failure": "Fehlerhaft"}
+
+    def test_the_resource_table_has_labels_and_no_empty_rows(self, app, portal):
+        soup = page(app, f"/dataset/gut/resource/{portal['good']['resources'][0]['id']}")
+        rows = {r.th.get_text(strip=True): r.td.get_text(" ", strip=True)
+                for r in soup.select("table tr") if r.th and r.td}
+        assert rows["Prüfstatus"] == "Gültig"
+        assert "success" not in rows.values()
+        assert all(value for value in rows.values()), rows
+        assert not [k for k in rows if "_" in k or k.islower()], rows  # no raw keys
+
+    def test_the_dataset_table_has_no_empty_rows_and_no_geojson(self, app, portal):
+        area = {"text": "Gelsenkirchen", "uri": "https://www.gelsenkirchen.de/",
+                "geom": json.dumps({"type": "Polygon", "coordinates": [[
+                    [6.98, 51.47], [7.16, 51.47], [7.16, 51.64], [6.98, 51.64],
+                    [6.98, 51.47]]]})}
+        helpers.call_action("package_patch", context={"user": portal["editor"]["name"]},
+                            id="gut", spatial_coverage=[area])
+        soup = page(app, "/dataset/gut")
+        rows = {r.th.get_text(strip=True): r.td.get_text(" ", strip=True)
+                for r in soup.select("table tr") if r.th and r.td}
+        assert all(value for value in rows.values()), rows
+        assert rows["Räumlicher Bezug"].replace(" :", ":") == (
+            "Gelsenkirchen: Gebiet von 51,47° N bis 51,64° N, 6,98° O bis 7,16° O")
+        assert '"coordinates"' not in soup.select_one("section.additional-info").get_text()
+
+    def test_report_dates_are_german_in_local_time(self, app, portal):
+        soup = page(app, report_url(portal["good"]))
+        text = soup.get_text(" ", strip=True)
+        import re
+
+        assert re.search(r"Geprüft am \d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|"
+                         r"August|September|Oktober|November|Dezember) \d{4}, \d\d:\d\d Uhr",
+                         text), text[:400]
+
+
 def test_the_status_is_never_stored_as_an_extra(portal):
     import ckan.model as model
 

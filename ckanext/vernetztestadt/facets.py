@@ -1,0 +1,44 @@
+"""Facet values as people read them.
+
+Owns: the ``display_name`` of facet items whose stored value is a code —
+validation statuses (``success`` -> "Gültig", in the page's language) and
+harvester types (``vernetztestadt_wifi`` -> the harvester's title) — in
+``package_search`` results (pages and API alike, as CKAN does for groups and
+organizations).
+
+Must not touch: the values themselves (filters and URLs keep the codes) or
+the search.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from .validation import display as validation_display
+
+
+def _harvester_title(name: str) -> str:
+    from ckan.plugins import PluginImplementations
+
+    from ckanext.harvest.interfaces import IHarvester
+
+    for harvester in PluginImplementations(IHarvester):
+        info = harvester.info() or {}
+        if info.get("name") == name:
+            return tk._(info.get("title") or name)
+    return name
+
+
+LABELS: dict[str, Callable[[str], str]] = {
+    "validation_status": lambda value: validation_display.label(value)["text"],
+    "source_type": _harvester_title,
+}
+
+
+def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
+    for name, label in LABELS.items():
+        for item in (search_results.get("search_facets") or {}).get(name, {}).get("items", []):
+            item["display_name"] = label(item["name"])
+    return search_results
