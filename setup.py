@@ -35,7 +35,7 @@ setup(
     package_data={
         "ckanext.vernetztestadt": [
             "config_declaration.yaml", "runtime/*.tmpl", "templates/**/*", "public/**/*",
-            "assets/**/*", "i18n/**/*", "migration/**/*", "demo_data/**/*",
+            "assets/**/*", "i18n/**/*", "migration/**/*", "demo_data/**/*", "texts/*.yaml",
         ],
         "ckanext.vernetztestadt.schemas": ["*.yaml", "*.json", "tables/*"],
         "ckanext.vernetztestadt.harvesters": ["*.yaml", "snapshots/**/*"],

@@ -1,8 +1,9 @@
 """Facet values as people read them.
 
 Owns: the ``display_name`` of facet items whose stored value is a code —
-validation statuses (``success`` -> "Gültig", in the page's language) and
-harvester types (``vernetztestadt_wifi`` -> the harvester's title) — in
+validation statuses (``success`` -> "Gültig", in the page's language),
+harvester types (``vernetztestadt_wifi`` -> the harvester's title) and EU
+data themes (their URI -> the ``vts_theme`` preset's label) — in
 ``package_search`` results (pages and API alike, as CKAN does for groups and
 organizations).
 
@@ -31,9 +32,18 @@ def _harvester_title(name: str) -> str:
     return name
 
 
+def theme_label(uri: str) -> str:
+    """An EU data theme URI as the ``vts_theme`` preset names it."""
+    for choice in tk.h.scheming_get_preset("vts_theme")["values"]["choices"]:
+        if choice["value"] == uri:
+            return tk.h.scheming_language_text(choice["label"])
+    return uri.rsplit("/", 1)[-1]
+
+
 LABELS: dict[str, Callable[[str], str]] = {
     "validation_status": lambda value: validation_display.label(value)["text"],
     "source_type": _harvester_title,
+    "vocab_theme": theme_label,
 }
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from .indexing import german_sort_key
+
 
 def city_name() -> str:
     return tk.config.get("ckanext.vernetztestadt.city_name")
@@ -126,6 +128,7 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
             "vernetztestadt_has_value": has_value,
+            "vernetztestadt_sort_key": german_sort_key,
             "vernetztestadt_geometry_text": geometry_text,
             "vernetztestadt_number": number,
             "vernetztestadt_datetime": display_datetime,

@@ -7,7 +7,8 @@ technologies) as lists in CKAN's multi-valued ``vocab_<field>`` index fields
 value is a facet value of its own and ``fq=vocab_theme:"…"`` works; and the
 spatial coverage as ckanext-spatial's ``spatial`` field, so that the map
 search (``ext_bbox``) finds the dataset; and the dataset's validation status,
-for its facet. A harvest source gets its "validated" dict from package_show:
+for its facet; and the title's sort key in German order (``title_string``,
+which only sorting reads). A harvest source gets its "validated" dict from package_show:
 ckanext-harvest re-indexes a source after each job with its unconverted extras
 in that place, so package_show (and harvest_source_show, and the /harvest
 list) would lose ``source_type`` and ``config``.
@@ -41,8 +42,20 @@ def _coverage_geometry(dataset: dict[str, Any]) -> str | None:
     return None
 
 
+#: DIN 5007-1 ("Wörterbuch"): umlauts sort as their base letter, ß as ss
+_GERMAN_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def german_sort_key(text: str) -> str:
+    """German alphabetical order: "Öffentliche …" among the O's, not after Z,
+    and case does not split the alphabet."""
+    return (text or "").casefold().translate(_GERMAN_FOLD)
+
+
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     dataset = _validated(pkg_dict)
+    if pkg_dict.get("title_string"):  # CKAN's sort field for "title asc/desc"
+        pkg_dict["title_string"] = german_sort_key(pkg_dict["title_string"])
     for key, values in _string_lists(dataset).items():
         if key not in ("tags", "groups"):  # CKAN indexes those itself
             pkg_dict[f"vocab_{key}"] = values

@@ -22,6 +22,7 @@ from . import (
     indexing,
     maps,
     page_views,
+    portal,
     resources,
     search_guard,
     upstream,
@@ -48,7 +49,11 @@ def _unset(config: Any, key: str) -> bool:
 
 
 def _helpers() -> dict[str, Any]:
-    return {**helpers.get_helpers(), **page_views.get_helpers()}
+    return {**helpers.get_helpers(), **page_views.get_helpers(), **portal.get_helpers()}
+
+
+def _blueprints() -> list[Any]:
+    return [*validation_views.get_blueprints(), *portal.get_blueprints()]
 
 
 def _actions() -> dict[str, Any]:
@@ -84,7 +89,7 @@ def _auth_functions() -> dict[str, Any]:
 @tk.blanket.config_declarations
 @tk.blanket.actions(_actions)
 @tk.blanket.auth_functions(_auth_functions)
-@tk.blanket.blueprints(validation_views.get_blueprints)
+@tk.blanket.blueprints(_blueprints)
 @tk.blanket.cli(cli.get_commands)
 @tk.blanket.helpers(_helpers)
 @tk.blanket.validators(validators.get_validators)
@@ -125,6 +130,7 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        facets_dict["vocab_theme"] = tk._("Kategorie")
         facets_dict["validation_status"] = tk._("Prüfstatus")
         return facets_dict
 
@@ -157,6 +163,8 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
             "ckanext.dcat.resource.inherit.license": "true",
             # the city's local time on pages (reports, provenance, dates)
             "ckan.display_timezone": "Europe/Berlin",
+            # no avatars from gravatar.com: no other host learns who browses
+            "ckan.gravatar_default": "disabled",
         }
 
 
