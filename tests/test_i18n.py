@@ -42,8 +42,12 @@ def _read_mo(path: Path) -> Catalog:
 
 
 def _messages(catalog: Catalog) -> dict[object, object]:
-    """msgid -> msgstr of the real messages (no header, no obsolete entries)."""
-    return {m.id: m.string for m in catalog if m.id}
+    """msgid -> msgstr of the real messages (no header, no obsolete entries;
+    plural forms as tuples)."""
+    def frozen(value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    return {frozen(m.id): frozen(m.string) for m in catalog if m.id}
 
 
 def _template_ids() -> set[object]:

@@ -34,7 +34,8 @@ def _harvester_title(name: str) -> str:
 
 def theme_label(uri: str) -> str:
     """An EU data theme URI as the ``vts_theme`` preset names it."""
-    for choice in tk.h.scheming_get_preset("vts_theme")["values"]["choices"]:
+    preset = tk.h.scheming_get_preset("vts_theme") or {}  # scheming keeps its values
+    for choice in preset.get("choices", []):
         if choice["value"] == uri:
             return tk.h.scheming_language_text(choice["label"])
     return uri.rsplit("/", 1)[-1]

@@ -123,8 +123,32 @@ def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, obje
     return next_helper(entity_type, object_type, purpose)
 
 
+@tk.chained_helper
+def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -> Any:
+    """A user's picture only if the portal serves it (an upload); a picture
+    on another host (a pasted image URL, gravatar.com) would tell that host
+    who browses the portal: CKAN's placeholder instead."""
+    try:
+        user = tk.get_action("user_show")({"ignore_auth": True}, {"id": user_id})
+    except tk.ObjectNotFound:
+        return ""
+    picture = user.get("image_display_url") or ""
+    if picture and _served_here(picture):
+        return next_helper(user_id, size)
+    return tk.h.snippet("user/snippets/placeholder.html", size=size,
+                        user_name=user.get("display_name") or user.get("name"))
+
+
+def _served_here(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    site = urlsplit(tk.config.get("ckan.site_url") or "")
+    target = urlsplit(url)
+    return not target.netloc or (target.scheme, target.netloc) == (site.scheme, site.netloc)
+
+
 def get_helpers() -> dict[str, Callable[..., Any]]:
-    return {"humanize_entity_type": humanize_entity_type,
+    return {"humanize_entity_type": humanize_entity_type, "user_image": user_image,
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
             "vernetztestadt_has_value": has_value,

@@ -98,7 +98,9 @@ def footer_links() -> list[dict[str, str]]:
 
 # -- the home page ----------------------------------------------------------------
 def _search(**params: Any) -> dict[str, Any]:
-    return tk.get_action("package_search")({}, params)
+    # as CKAN's own search page: private datasets where the visitor's
+    # permission labels allow (members), never for others
+    return tk.get_action("package_search")({}, {"include_private": True, **params})
 
 
 def home() -> dict[str, Any]:
