@@ -116,11 +116,17 @@ def type_label(object_type: str) -> str | None:
 @tk.chained_helper
 def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, object_type: str,
                          purpose: str) -> Any:
-    """"Breitbandverfügbarkeit" instead of CKAN's "Broadband_Coverage"."""
+    """"Breitbandverfügbarkeit" instead of CKAN's "Broadband_Coverage", on its
+    own and inside CKAN's sentences ("WLAN-Hotspots erstellen", not "Wifi
+    hotspots erstellen"); not in sentences that append a plural "s"."""
     label = type_label(object_type) if entity_type == "package" else None
     if label and purpose in _STANDALONE and object_type != "dataset":
         return label
-    return next_helper(entity_type, object_type, purpose)
+    result = next_helper(entity_type, object_type, purpose)
+    default = object_type.replace("_", " ").capitalize()
+    if label and isinstance(result, str) and default + "s" not in result:
+        return result.replace(default, label)
+    return result
 
 
 @tk.chained_helper

@@ -183,10 +183,16 @@ def test_spatial_coverage_feeds_the_map_search(app, sysadmin_headers, city_org):
     ("broadband_coverage", "Breitbandverfügbarkeit", "broadband coverage"),
     ("wifi_hotspots", "Öffentliche WLAN-Hotspots", "public WiFi hotspots"),
 ])
-def test_type_names_in_page_titles_are_readable(app, dataset_type, german, english):
+def test_type_names_in_page_titles_are_readable(app, sysadmin_headers, dataset_type, german,
+                                               english):
     """Page titles and breadcrumbs name the type as its schema does, not
-    CKAN's "Broadband_Coverage"."""
+    CKAN's "Broadband_Coverage", inside CKAN's sentences too."""
     page = app.get(f"/{dataset_type}/").body
     title = page.split("<title>")[1].split("</title>")[0]
     assert german in title and "_" not in title
     assert english in app.get(f"/en/{dataset_type}/").body.split("</title>")[0]
+    breadcrumb = page.split('class="breadcrumb"')[1].split("</ol>")[0]
+    assert german in breadcrumb and "_" not in breadcrumb.split("href")[0]
+    form = app.get(f"/{dataset_type}/new", headers=sysadmin_headers).body
+    assert german in form.split("<title>")[1].split("</title>")[0]
+    assert dataset_type.replace("_", " ").capitalize() not in form  # "Wifi hotspots"

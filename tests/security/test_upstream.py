@@ -461,3 +461,23 @@ class TestApiCsrf:
         assert app.post("/api/3/action/package_search", json={}).status_code == 200
         login(app, people["users"]["editor"])
         assert app.get("/api/3/action/package_show?id=datensatz").status_code == 200
+
+
+# -- the portal issue, counts: organization cards count as the pages list -----------------
+@pytest.mark.parametrize("role", ROLES)
+def test_organization_cards_count_what_the_caller_may_see(people, sources, role):
+    """CKAN's card counted private datasets and harvest sources for anyone
+    (18 on the city's card, 14 on its page); now the card, the page's list
+    and organization_show agree, per role."""
+    org = people["org"]
+    owner = {"user": people["users"]["editor"]["name"]}
+    for name, private in (("offen", False), ("intern", True)):
+        helpers.call_action("package_create", context=dict(owner), name=name, notes="x",
+                            owner_org=org["id"], private=private)
+    cards = call_as(people, role, "organization_list", all_fields=True)
+    card = next(c for c in cards if c["id"] == org["id"])
+    listed = call_as(people, role, "package_search", fq=f'owner_org:"{org["id"]}"',
+                     include_private=True)
+    expected = 2 if role in READERS else 1
+    assert card["package_count"] == listed["count"] == expected, role
+    assert call_as(people, role, "organization_show", id=org["id"])["package_count"] == expected

@@ -192,12 +192,12 @@ def test_the_drawn_map_stays_until_a_tile_has_loaded(live_server, browser, hotsp
     browser.get(page)
     assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".vts-leaflet img"))
     time.sleep(1)
-    assert _map_state(browser) == {"leaflet": "hidden", "svg": "inline", "notice": False}
+    assert _map_state(browser) == {"leaflet": "hidden", "svg": "block", "notice": False}
     monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "")
     browser.get(page)
     assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.vts-dot-map"))
     time.sleep(1)
-    assert _map_state(browser) == {"leaflet": None, "svg": "inline", "notice": False}
+    assert _map_state(browser) == {"leaflet": None, "svg": "block", "notice": False}
     monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
                         live_server + "/kacheln/{z}/{x}/{y}.png")
     monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "custom")

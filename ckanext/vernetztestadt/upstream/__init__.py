@@ -9,7 +9,8 @@ module says what it guards: ``harvest`` (harvest actions and auth),
 ``harvest_views`` (harvest routes), ``tags`` (tag and format lists),
 ``csrf`` (the CSRF token with the session cookie), ``activity``
 (``activity_show`` without ``include_data``), ``members`` (``member_list``
-of an organization's datasets), ``permissions`` (asking auth functions for
+of an organization's datasets), ``group_counts`` (the dataset counts of
+organization and group lists), ``permissions`` (asking auth functions for
 a caller), ``search_index`` (CKAN's ``ckan search-index`` commands, one
 line instead of a traceback when the search engine fails; registered by
 ``get_commands``).
@@ -23,11 +24,12 @@ from typing import Any
 
 import flask
 
-from . import activity, csrf, harvest, harvest_views, members, search_index, tags
+from . import activity, csrf, group_counts, harvest, harvest_views, members, search_index, tags
 
 
 def get_actions() -> dict[str, Any]:
-    return {**harvest.get_actions(), **tags.get_actions(), **members.get_actions()}
+    return {**harvest.get_actions(), **tags.get_actions(), **members.get_actions(),
+            **group_counts.get_actions()}
 
 
 def get_auth_functions() -> dict[str, Any]:
