@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+import flask
 
 from .validation import display as validation_display
 
@@ -49,6 +50,10 @@ LABELS: dict[str, Callable[[str], str]] = {
 
 
 def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
+    """Labels in the request's language; outside a request (CLI, jobs) there
+    is no language to write them in, and CKAN's display names stay."""
+    if not flask.has_request_context():
+        return search_results
     for name, label in LABELS.items():
         for item in (search_results.get("search_facets") or {}).get(name, {}).get("items", []):
             item["display_name"] = label(item["name"])

@@ -241,5 +241,6 @@ def test_the_dataset_page_shows_the_chart_and_provenance(make_source, harvest, h
     harvest("haselhorst")
     page = app.get("/dataset/haselhorst-smart-city-ranking-gelsenkirchen-zeitreihe").body
     assert 'data-view-type="vernetztestadt_chart"' in page
-    assert page.count("<circle") == 2 and 'data-series="Gesamt"' in page
+    views = page.split('class="vts-dataset-views"')[1].split("</section>")[0]
+    assert views.count("<circle") == 2 and 'data-series="Gesamt"' in views
     assert 'class="vts-provenance" data-provenance-status="current"' in page

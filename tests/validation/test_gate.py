@@ -189,7 +189,8 @@ class TestUploads:
         assert [v["view_type"] for v in views if v["view_type"].startswith("vernetztestadt")] \
             == ["vernetztestadt_map"]
         page = app.get(f"/dataset/{dataset['name']}").body
-        assert page.count('<circle cx="') == 5 and "5 Standorte" in page
+        views = page.split('class="vts-dataset-views"')[1].split("</section>")[0]
+        assert views.count('<circle cx="') == 5 and "5 Standorte" in views
         sample = Path(__file__).parents[2] / "schemas" / "tables" / "ranking.sample.csv"
         ranking = create_with_upload(sample.read_bytes(), "ranking.csv",
                                      context=dict(steward["context"]),

@@ -8,7 +8,8 @@ Owns: wiring them for the plugin — ``get_actions`` / ``get_auth_functions``
 module says what it guards: ``harvest`` (harvest actions and auth),
 ``harvest_views`` (harvest routes), ``tags`` (tag and format lists),
 ``csrf`` (the CSRF token with the session cookie), ``activity``
-(``activity_show`` without ``include_data``), ``members`` (``member_list``
+(``activity_show`` without ``include_data``; no resource-view
+activities), ``members`` (``member_list``
 of an organization's datasets), ``group_counts`` (the dataset counts of
 organization and group lists), ``permissions`` (asking auth functions for
 a caller), ``search_index`` (CKAN's ``ckan search-index`` commands, one
@@ -29,7 +30,7 @@ from . import activity, csrf, group_counts, harvest, harvest_views, members, sea
 
 def get_actions() -> dict[str, Any]:
     return {**harvest.get_actions(), **tags.get_actions(), **members.get_actions(),
-            **group_counts.get_actions()}
+            **group_counts.get_actions(), **activity.get_actions()}
 
 
 def get_auth_functions() -> dict[str, Any]:
