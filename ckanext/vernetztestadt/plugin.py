@@ -58,7 +58,7 @@ def _blueprints() -> list[Any]:
 
 def _actions() -> dict[str, Any]:
     return _one_table(validation_gate.get_actions(), validation_actions.get_actions(),
-                      search_guard.get_actions(), upstream.get_actions())
+                      search_guard.get_actions(), *upstream.action_tables())
 
 
 def _one_table(*tables: dict[str, Any]) -> dict[str, Any]:

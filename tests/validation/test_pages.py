@@ -123,12 +123,15 @@ class TestReadableValues:
         assert sorted(labels) == ["Fehlerhaft", "Gültig"]
         assert {a["href"].split("validation_status=")[1] for a in facet.select("a")
                 if "validation_status=" in a["href"]} == {"success", "failure"}
-        result = helpers.call_action("package_search", include_private=True,
-                                     context={"user": portal["editor"]["name"]},
-                                     **{"facet.field": json.dumps(["validation_status"])})
-        items = {i["name"]: i["display_name"]
-                 for i in result["search_facets"]["validation_status"]["items"]}
-        assert items == {"success": "Gültig", "failure": "Fehlerhaft"}
+        token = factories.APIToken(user=portal["editor"]["name"])["token"]
+        for prefix, labels in (("", ("Gültig", "Fehlerhaft")), ("/en", ("Valid", "Invalid"))):
+            result = app.get(f"{prefix}/api/3/action/package_search",
+                             query_string={"include_private": "true",
+                                           "facet.field": '["validation_status"]'},
+                             headers={"Authorization": token}).json["result"]
+            items = {i["name"]: i["display_name"]
+                     for i in result["search_facets"]["validation_status"]["items"]}
+            assert items == dict(zip(("success", "failure"), labels, strict=True)), prefix
 
     def test_the_resource_table_has_labels_and_no_empty_rows(self, app, portal):
         soup = page(app, f"/dataset/gut/resource/{portal['good']['resources'][0]['id']}")

@@ -2,7 +2,7 @@
 ckanext-harvest 1.6.3 actions, auth functions and routes that read or change
 more than the caller may.
 
-Owns: wiring them for the plugin — ``get_actions`` / ``get_auth_functions``
+Owns: wiring them for the plugin — ``action_tables`` / ``get_auth_functions``
 (chained, so the upstream code still runs behind our checks) and ``install``
 (the Flask app: harvest routes POST-only, CSRF for session requests). Each
 module says what it guards: ``harvest`` (harvest actions and auth),
@@ -28,9 +28,11 @@ import flask
 from . import activity, csrf, group_counts, harvest, harvest_views, members, search_index, tags
 
 
-def get_actions() -> dict[str, Any]:
-    return {**harvest.get_actions(), **tags.get_actions(), **members.get_actions(),
-            **group_counts.get_actions(), **activity.get_actions()}
+def action_tables() -> list[dict[str, Any]]:
+    """Each module's chained actions; the plugin nests those of one name
+    (``activity_create``: harvest's, then activity's)."""
+    return [harvest.get_actions(), tags.get_actions(), members.get_actions(),
+            group_counts.get_actions(), activity.get_actions()]
 
 
 def get_auth_functions() -> dict[str, Any]:
