@@ -61,8 +61,10 @@ class TestReportPage:
         title = groups["type-error"].find("h3").get_text(" ", strip=True)
         assert title.startswith("Falscher Datentyp")
         first_row = groups["type-error"].select("tbody tr")[0]
-        assert [td.get_text(strip=True) for td in first_row.find_all("td")][:3] == \
-            ["32", "latitude", "x"]
+        assert [td.get_text(strip=True) for td in first_row.find_all("td")] == \
+            ["32", "latitude", "x",
+             "Zahl erwartet, mit dem Dezimalzeichen der Datei, z. B. 51,5123."]
+        assert 'type is "' not in groups["type-error"].get_text()  # frictionless' English
         # 30 broken rows, several errors each: the page lists the first 20 per type
         assert len(groups["type-error"].select("tbody tr")) == 20
         assert "Die ersten 20 von" in groups["type-error"].get_text()

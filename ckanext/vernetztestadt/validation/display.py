@@ -15,7 +15,7 @@ from typing import Any
 from ckan.common import _
 
 from . import reports, service
-from .messages import N_, error_title
+from .messages import N_, error_hint, error_title
 
 NOT_VALIDATED = "none"
 _LABELS = {
@@ -79,7 +79,7 @@ def grouped_errors(report: dict[str, Any], per_type: int) -> list[dict[str, Any]
                                              "count": 0, "errors": []})
             group["count"] += 1
             if len(group["errors"]) < per_type:
-                group["errors"].append(error)
+                group["errors"].append({**error, "hint": error_hint(error)})
     return list(groups.values())
 
 
