@@ -134,3 +134,27 @@ def test_titles_sort_in_german_order(app, city):
     result = helpers.call_action("package_search", sort="title_string asc")
     assert [d["title"] for d in result["results"]] == [
         "Ampeln", "Öffentliche WLAN-Standorte", "WLAN-Nutzung"]
+
+
+@pytest.mark.parametrize("url, here", [
+    ("/uploads/user/2026-12-02-bild.png", True),
+    ("http://test.ckan.net/uploads/user/bild.png", True),
+    ("HTTP://TEST.CKAN.NET/uploads/user/bild.png", True),
+    ("https://test.ckan.net/uploads/user/bild.png", False),  # another scheme
+    ("http://test.ckan.net:8443/bild.png", False),  # another port
+    ("//gravatar.com/avatar/x", False),
+    ("/\\gravatar.com/avatar/x", False),  # browsers read "\" as "/"
+    ("\\\\gravatar.com/avatar/x", False),
+    ("http:gravatar.com/avatar/x", False),
+    ("https:gravatar.com/avatar/x", False),
+    ("http://test.ckan.net@gravatar.com/x", False),
+    ("http://gravatar.com#@test.ckan.net/x", False),
+    (" //gravatar.com/x", False), ("/\t/gravatar.com/x", False),
+    ("javascript:alert(1)", False), ("", False), ("http://test.ckan.net:x/", False),
+])
+def test_only_the_portals_own_addresses_count_as_served_here(url, here, ckan_config,
+                                                             monkeypatch):
+    from ckanext.vernetztestadt.helpers import served_here
+
+    monkeypatch.setitem(ckan_config, "ckan.site_url", "http://test.ckan.net")
+    assert served_here(url) is here

@@ -229,21 +229,18 @@ def resource_table(resource: dict[str, Any]) -> ResourceTable | None:
     for another server; files over MAX_BYTES neither."""
     if resource.get("url_type") != "upload":
         return None
-    from pathlib import Path
-
     from ckan.lib.uploader import get_resource_uploader
 
-    from .validation.dialect import Declared, DialectError, sniff
+    from .validation.dialect import Declared, DialectError, sniff_bytes
 
-    path = Path(get_resource_uploader(resource).get_path(resource["id"]))
     try:
-        with path.open("rb") as handle:
+        with open(get_resource_uploader(resource).get_path(resource["id"]), "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             return None
-        found = sniff(path, Declared(resource.get("encoding") or None,
-                                     resource.get("csv_delimiter") or None,
-                                     resource.get("csv_decimal_char") or None))
+        found = sniff_bytes(data, Declared(resource.get("encoding") or None,
+                                           resource.get("csv_delimiter") or None,
+                                           resource.get("csv_decimal_char") or None))
     except (OSError, DialectError):
         return None
     text = data.decode(found.encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
@@ -251,7 +248,7 @@ def resource_table(resource: dict[str, Any]) -> ResourceTable | None:
                          found.decimal_char)
 
 
-def parse_number(text: str | None, decimal: str) -> float | None:
+def cell_number(text: str | None, decimal: str) -> float | None:
     """A number as the table writes it (decimal mark `decimal`), or None."""
     if not text:
         return None
@@ -263,7 +260,7 @@ def parse_number(text: str | None, decimal: str) -> float | None:
 
 def _x_value(text: str | None, decimal: str) -> tuple[float, str | None] | None:
     """A number, or an ISO date placed as a fraction of its year."""
-    number = parse_number(text, decimal)
+    number = cell_number(text, decimal)
     if number is not None:
         return number, None
     try:
@@ -295,7 +292,7 @@ def chart_from_rows(rows: list[dict[str, str]], config: dict[str, Any],
     dots = config.get("type") == "dots"
     categories: dict[str, float] = {}
     for row in rows:
-        y = parse_number(row.get(config["y"]), decimal)
+        y = cell_number(row.get(config["y"]), decimal)
         if y is None or not _matches(row, config.get("where")):
             continue
         if dots:  # each value of x is a category, in the order of the rows

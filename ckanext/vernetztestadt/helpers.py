@@ -139,18 +139,29 @@ def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -
     except tk.ObjectNotFound:
         return ""
     picture = user.get("image_display_url") or ""
-    if picture and _served_here(picture):
+    if served_here(picture):
         return next_helper(user_id, size)
     return tk.h.snippet("user/snippets/placeholder.html", size=size,
                         user_name=user.get("display_name") or user.get("name"))
 
 
-def _served_here(url: str) -> bool:
+def served_here(url: str) -> bool:
+    """``url`` leads to the portal itself, read as a browser reads it: a path
+    ("/uploads/…"), or the site URL's scheme, host and port. Browsers take
+    "\\" for "/" and "https:host/x" as another host from an http page, so
+    those, "//host" and anything with control characters count as elsewhere."""
     from urllib.parse import urlsplit
 
-    site = urlsplit(tk.config.get("ckan.site_url") or "")
-    target = urlsplit(url)
-    return not target.netloc or (target.scheme, target.netloc) == (site.scheme, site.netloc)
+    if not url or any(ord(c) < 0x21 or c == "\\" for c in url):
+        return False
+    target, site = urlsplit(url), urlsplit(tk.config.get("ckan.site_url") or "")
+    if not target.scheme and not target.netloc:
+        return url.startswith("/") and not url.startswith("//")
+    try:
+        return (target.scheme.lower(), target.hostname, target.port) == \
+            (site.scheme.lower(), site.hostname, site.port) and bool(target.hostname)
+    except ValueError:  # a port that is not a number
+        return False
 
 
 def get_helpers() -> dict[str, Callable[..., Any]]:

@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 from ckanext.spatial.helpers import get_common_map_config
 
 from . import table_schemas
-from .charts import parse_number, resource_table
+from .charts import cell_number, resource_table
 
 VIEW_TYPE = "vernetztestadt_map"
 VIEW_TEMPLATE = "vernetztestadt/map_view.html"
@@ -97,8 +97,8 @@ def points(resource: dict[str, Any], label: str = "name") -> list[tuple[float, f
         return []
     found = []
     for row in table.rows:
-        lat = parse_number(row.get("latitude"), table.decimal_char)
-        lon = parse_number(row.get("longitude"), table.decimal_char)
+        lat = cell_number(row.get("latitude"), table.decimal_char)
+        lon = cell_number(row.get("longitude"), table.decimal_char)
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             continue  # also NaN: no JSON for it
         found.append((lat, lon, row.get(label) or ""))

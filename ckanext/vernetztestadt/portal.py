@@ -21,7 +21,6 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import yaml
 from flask import Blueprint
-from markupsafe import Markup
 
 from .facets import theme_label
 from .indexing import german_sort_key
@@ -71,29 +70,32 @@ def _feedback(contact: dict[str, str]) -> str:
     return ", ".join(part for part in (contact.get("office"), contact.get("address")) if part)
 
 
-def page(key: str) -> dict[str, Any] | None:
-    """A page's title and its text as sanitised HTML, placeholders
-    (``{name}``, ``{office}``, ``{address}``, ``{email}``, ``{feedback}``)
-    filled from the texts themselves."""
+def _entry(key: str) -> dict[str, Any] | None:
     entry = texts()["pages"].get(key)
-    if not isinstance(entry, dict):
+    return entry if isinstance(entry, dict) else None
+
+
+def page(key: str) -> dict[str, Any] | None:
+    """A page's title and its text as sanitised HTML (CKAN's markdown
+    renderer), placeholders (``{name}``, ``{office}``, ``{address}``,
+    ``{email}``, ``{feedback}``) filled from the texts themselves."""
+    entry = _entry(key)
+    if entry is None:
         return None
     shown = portal()
     values = {"name": shown["name"], **shown["contact"], "feedback": _feedback(shown["contact"])}
     text = str(local(entry.get("text")) or "")
     for name, value in values.items():
         text = text.replace("{" + name + "}", str(value or ""))
-    return {"key": key, "title": local(entry.get("title")),
-            "html": Markup(tk.h.render_markdown(text))}
+    return {"key": key, "title": local(entry.get("title")), "html": tk.h.render_markdown(text)}
 
 
 def footer_links() -> list[dict[str, str]]:
-    links = [{"title": p["title"], "url": tk.h.url_for(f"vernetztestadt_pages.{path}")}
-             for path, key in PAGES.items() if (p := page(key))]
-    about = page("about")
-    if about:
-        links.insert(0, {"title": about["title"], "url": tk.h.url_for("home.about")})
-    return links
+    """Title and address of each page (every page shows them: no rendering)."""
+    routes = {"about": "home.about",
+              **{key: f"vernetztestadt_pages.{path}" for path, key in PAGES.items()}}
+    return [{"title": local(entry.get("title")), "url": tk.h.url_for(route)}
+            for key, route in routes.items() if (entry := _entry(key))]
 
 
 # -- the home page ----------------------------------------------------------------

@@ -126,7 +126,13 @@ def detect_decimal_char(text: str, delimiter: str) -> str:
 
 def sniff(path: Path, declared: Declared, tabular_text: bool = True) -> Dialect:
     """The file's dialect: declared values win, the rest is detected."""
-    sample = read_sample(path)
+    return sniff_bytes(read_sample(path), declared, tabular_text)
+
+
+def sniff_bytes(data: bytes, declared: Declared, tabular_text: bool = True) -> Dialect:
+    """As ``sniff``, from the file's bytes already read (its first
+    SAMPLE_BYTES are looked at)."""
+    sample = data[:SAMPLE_BYTES]
     complete = len(sample) < SAMPLE_BYTES
     if declared.encoding:
         encoding = check_declared_encoding(declared.encoding, sample, complete)
