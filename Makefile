@@ -82,17 +82,23 @@ test-solr: $(STAMP)
 	SEARCH=solr VERNETZTESTADT_TEST_DATABASE=ckan_test_solr VERNETZTESTADT_TEST_REDIS_DB=3 \
 	  $(BIN)/python -m pytest -m search $(PYTEST_ARGS)
 
-# Debian's chromium and chromedriver for the browser tests (tests/security,
-# driven by selenium): installed with apt-get when missing and running as
-# root; otherwise nothing is installed and those tests skip, saying why.
+# Debian's chromium for the browser tests (driven by Playwright, see
+# ckanext/vernetztestadt/testing/browser.py), installed with apt-get when
+# missing and running as root, and axe-core from npm (tests/browser/
+# package-lock.json); where either cannot be installed, the tests that need it
+# skip, saying why.
 .PHONY: browser
 browser:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1; then :; \
 	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	     apt-get install -y -qq chromium chromium-driver; } \
-	   || echo "chromium/chromium-driver: Installation fehlgeschlagen, Browser-Tests werden übersprungen"; \
-	 else echo "chromium/chromedriver fehlen (als root: make browser), Browser-Tests werden übersprungen"; fi
+	   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	   || echo "chromium: Installation fehlgeschlagen, Browser-Tests werden übersprungen"; \
+	 else echo "chromium fehlt (als root: make browser), Browser-Tests werden übersprungen"; fi
+	@if [ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then :; \
+	 elif command -v npm >/dev/null 2>&1; then \
+	   (cd tests/browser && npm ci --silent --no-audit --no-fund) \
+	   || echo "axe-core: npm ci fehlgeschlagen, Barrierefreiheitstests werden übersprungen"; \
+	 else echo "npm fehlt: axe-core nicht installiert, Barrierefreiheitstests werden übersprungen"; fi
 
 down:
 	@if [ -x $(BIN)/vernetztestadt-runtime ]; then $(BIN)/vernetztestadt-runtime down; \

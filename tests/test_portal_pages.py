@@ -31,10 +31,9 @@ def city(create_with_upload):
     """A public hotspot table (its upload gets a map view), a public and a
     private dataset, both of theme TECH."""
     steward = factories.User()
-    # (an organization's pasted image URL is still drawn from its host: open
-    # point of the portal issue; the city's organization has none)
-    org = factories.Organization(users=[{"name": steward["name"], "capacity": "editor"}],
-                                 image_url="")
+    # the factories paste pictures on outside hosts (placekittens.com, ...)
+    org = factories.Organization(users=[{"name": steward["name"], "capacity": "editor"}])
+    factories.Group(users=[{"name": steward["name"], "capacity": "admin"}])
     context = {"user": steward["name"]}
     public = helpers.call_action("package_create", context=dict(context), name="offen",
                                  title="Öffentliche WLAN-Standorte", owner_org=org["id"],
@@ -91,11 +90,13 @@ def test_the_accessibility_statement_has_a_feedback_channel(app):
 
 def test_the_header_shows_the_wordmark_named_in_the_pages_language(app):
     logo = soup(app, "/dataset/").select_one("a.vts-logo")
-    assert logo["aria-label"] == "Die Vernetzte Stadt Gelsenkirchen \u2013 Startseite"
+    # the wordmark's words first (WCAG 2.5.3), then where the link leads
+    assert logo["aria-label"] == ("Die Vernetzte Stadt Offene Daten \u00b7 Gelsenkirchen "
+                                  "\u2013 Startseite")
     assert logo.select_one("svg.vts-wordmark")
     assert "CKAN" not in logo.get_text()
     english = soup(app, "/en/dataset/").select_one("a.vts-logo")
-    assert english["aria-label"] == "The Connected City Gelsenkirchen \u2013 Home"
+    assert english["aria-label"] == "The Connected City Open data \u00b7 Gelsenkirchen \u2013 Home"
 
 
 def test_another_city_brings_its_own_texts(app, tmp_path: Path, ckan_config, monkeypatch):
@@ -111,17 +112,19 @@ def test_another_city_brings_its_own_texts(app, tmp_path: Path, ckan_config, mon
 
 
 def test_no_page_loads_anything_from_another_host(app, city, ckan_config):
-    """No avatars from gravatar.com or a pasted image URL (the steward's
-    factory picture is on placekittens.com), nothing else either."""
+    """No avatars from gravatar.com, no pasted picture URL of the steward, the
+    organization or a group (the factories' are on outside hosts), nothing
+    else either."""
     site = ckan_config["ckan.site_url"]
     for url in ("/", "/dataset/", "/dataset/offen", f"/organization/{city['org']['name']}",
-                "/barrierefreiheit"):
+                "/organization/", "/group/", "/barrierefreiheit"):
         html = str(soup(app, url, city["steward"]))
         sources = re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', html)
         loaded = [s for s in sources if not s.startswith(site)
                   and not re.search(r'<a [^>]*href="' + re.escape(s), html)]
         assert loaded == [], (url, loaded)
-        assert "gravatar" not in html and "placekittens" not in html
+        assert "gravatar" not in html and "placekittens" not in html, url
+        assert city["org"]["image_url"] not in html, url
 
 
 def test_titles_sort_in_german_order(app, city):

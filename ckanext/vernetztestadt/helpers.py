@@ -145,6 +145,14 @@ def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -
                         user_name=user.get("display_name") or user.get("name"))
 
 
+def picture(url: str | None, kind: str) -> str:
+    """An organization's or group's picture (``kind``) if the portal serves
+    it, else CKAN's placeholder of that kind (see ``user_image``)."""
+    if url and served_here(url):
+        return url
+    return tk.h.url_for_static(f"/base/images/placeholder-{kind}.png")
+
+
 def served_here(url: str) -> bool:
     """``url`` leads to the portal itself, read as a browser reads it: a path
     ("/uploads/…"), or the site URL's scheme, host and port. Browsers take
@@ -166,6 +174,7 @@ def served_here(url: str) -> bool:
 
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {"humanize_entity_type": humanize_entity_type, "user_image": user_image,
+            "vernetztestadt_picture": picture,
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
             "vernetztestadt_has_value": has_value,

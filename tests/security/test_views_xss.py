@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
-import struct
-import threading
-import time
-import zlib
-from collections.abc import Iterator
 
 import ckan.model as model
 import pytest
 from ckan.logic import ValidationError
 from ckan.tests import factories, helpers
-from werkzeug.serving import make_server
 
 from ckanext.vernetztestadt import charts
 from ckanext.vernetztestadt.harvest import publish
@@ -75,135 +68,59 @@ def ranking(editor, create_with_upload) -> dict:
     return {"dataset": dataset, "resource": resource}
 
 
-@pytest.fixture
-def live_server(app, ckan_config, monkeypatch) -> Iterator[str]:
-    """The portal's WSGI app on a real port, for a real browser; map tiles
-    point at it too: ``/kacheln/`` answers a one-pixel PNG (no network needed;
-    Leaflet shows itself once a tile has loaded), ``/kacheln-fehlen/`` 404."""
-    server = make_server("127.0.0.1", 0, with_tiles(app.app), threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(ckan_config, "ckan.site_url", url)
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "custom")
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
-                        url + "/kacheln/{z}/{x}/{y}.png")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    thread.join(5)
-
-
-def _png_pixel() -> bytes:
-    """A valid 1 x 1 PNG (one grey pixel)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xc0")) + chunk(b"IEND", b""))
-
-
-PIXEL = _png_pixel()
-
-
-def with_tiles(wsgi_app):
-    def serve(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/kacheln/"):
-            start_response("200 OK", [("Content-Type", "image/png"),
-                                      ("Content-Length", str(len(PIXEL)))])
-            return [PIXEL]
-        return wsgi_app(environ, start_response)
-
-    return serve
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    """Headless Debian chromium through chromedriver (``make browser``)."""
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium fehlt (dev-requirements.txt)")
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("chromium/chromedriver nicht installiert (make browser, als root)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1200,1600"):
-        options.add_argument(argument)
-    from selenium.webdriver.chrome.service import Service
-
-    session = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    session.set_page_load_timeout(60)
-    yield session
-    session.quit()
-
-
 # -- finding 5: the map's tooltips are text ---------------------------------------------
-def _wait(condition, seconds: float = 20) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    return None
+def test_map_tooltips_show_hostile_names_as_text(live_server, browse, hotspot_map):
+    page, _ = browse(live_server)
+    page.goto(f"{live_server}/dataset/{hotspot_map['name']}")
+    markers = page.locator(".vts-leaflet path.leaflet-interactive")
+    markers.nth(1).wait_for()
+    assert markers.count() == 2, "Leaflet hat die Punkte nicht gezeichnet"
+    texts, elements = [], 0
+    for index in range(2):
+        markers.nth(index).hover(force=True)
+        tooltip = page.locator(".leaflet-tooltip").last
+        tooltip.wait_for()
+        texts.append(tooltip.inner_text())
+        elements += tooltip.locator("img, b").count()
+    page.wait_for_timeout(1000)  # the broken image's onerror would fire by now
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert elements == 0 and sorted(texts) == sorted([XSS_NAME, "<b>Hauptbahnhof</b>"])
 
 
-def test_map_tooltips_show_hostile_names_as_text(live_server, browser, hotspot_map):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-
-    browser.get(f"{live_server}/dataset/{hotspot_map['name']}")
-    markers = _wait(lambda: browser.find_elements(
-        By.CSS_SELECTOR, ".vts-leaflet path.leaflet-interactive"))
-    assert markers and len(markers) == 2, "Leaflet hat die Punkte nicht gezeichnet"
-    texts, elements = [], []
-    for marker in markers:
-        ActionChains(browser).move_to_element(marker).perform()
-        tooltip = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
-        assert tooltip, "kein Tooltip beim Überfahren"
-        texts.append(tooltip[-1].text)
-        elements += tooltip[-1].find_elements(By.CSS_SELECTOR, "img, b")
-    # the broken image's onerror would fire once its request failed
-    assert _wait(lambda: browser.execute_script("return window.__xss === 1"), 3) is None
-    assert browser.execute_script("return typeof window.__xss") == "undefined"
-    assert elements == [] and sorted(texts) == sorted([XSS_NAME, "<b>Hauptbahnhof</b>"])
-
-
-def _map_state(browser) -> dict:
-    return browser.execute_script("""
+def _map_state(page) -> dict:
+    return page.evaluate("""() => {
         var leaflet = document.querySelector('.vts-leaflet');
         var svg = document.querySelector('svg.vts-dot-map');
         return {leaflet: leaflet ? getComputedStyle(leaflet).visibility : null,
                 svg: svg ? getComputedStyle(svg).display : null,
-                notice: document.body.innerText.indexOf('No map provider') >= 0};""")
+                notice: document.body.innerText.indexOf('No map provider') >= 0};}""")
 
 
-def test_the_drawn_map_stays_until_a_tile_has_loaded(live_server, browser, hotspot_map,
-                                                     ckan_config, monkeypatch):
+def test_the_drawn_map_stays_until_a_tile_has_loaded(live_server, browse, hotspot_map,
+                                                     ckan_config):
     """Offline first: tiles that fail leave the SVG map; no provider, no Leaflet
     and no English notice; a loaded tile hides the SVG."""
-    from selenium.webdriver.common.by import By
-
-    page = f"{live_server}/dataset/{hotspot_map['name']}"
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
-                        live_server + "/kacheln-fehlen/{z}/{x}/{y}.png")
-    browser.get(page)
-    assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".vts-leaflet img"))
-    time.sleep(1)
-    assert _map_state(browser) == {"leaflet": "hidden", "svg": "block", "notice": False}
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "")
-    browser.get(page)
-    assert _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.vts-dot-map"))
-    time.sleep(1)
-    assert _map_state(browser) == {"leaflet": None, "svg": "block", "notice": False}
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.custom_url",
-                        live_server + "/kacheln/{z}/{x}/{y}.png")
-    monkeypatch.setitem(ckan_config, "ckanext.spatial.common_map.type", "custom")
-    browser.get(page)
-    assert _wait(lambda: _map_state(browser)["leaflet"] == "visible")
-    assert _map_state(browser) == {"leaflet": "visible", "svg": "none", "notice": False}
+    page, guard = browse(live_server)
+    guard.expected_errors.append("/kacheln-fehlen/")  # the missing tiles, on purpose
+    address = f"{live_server}/dataset/{hotspot_map['name']}"
+    ckan_config["ckanext.spatial.common_map.custom_url"] = \
+        live_server + "/kacheln-fehlen/{z}/{x}/{y}.png"
+    page.goto(address)
+    page.locator(".vts-leaflet img").first.wait_for(state="attached")
+    page.wait_for_timeout(1000)
+    assert _map_state(page) == {"leaflet": "hidden", "svg": "block", "notice": False}
+    ckan_config["ckanext.spatial.common_map.type"] = ""
+    page.goto(address)
+    page.locator("svg.vts-dot-map").wait_for()
+    page.wait_for_timeout(1000)
+    assert _map_state(page) == {"leaflet": None, "svg": "block", "notice": False}
+    ckan_config["ckanext.spatial.common_map.custom_url"] = \
+        live_server + "/kacheln/{z}/{x}/{y}.png"
+    ckan_config["ckanext.spatial.common_map.type"] = "custom"
+    page.goto(address)
+    page.wait_for_function("getComputedStyle(document.querySelector('.vts-leaflet'))"
+                           ".visibility === 'visible'")
+    assert _map_state(page) == {"leaflet": "visible", "svg": "none", "notice": False}
 
 
 def test_map_points_reach_the_page_as_escaped_json(app, hotspot_map):

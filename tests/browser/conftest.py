@@ -1,0 +1,71 @@
+"""The flow and accessibility tests' world: the demo content of ``make
+portal`` and a steward (editor of the city), served on a real port, built
+once per module (the browser itself: ``ckanext.vernetztestadt.testing.browser``).
+
+Must not touch: product code, or the database of other test modules (the
+world resets the database itself, once; the next module's ``clean_db`` does
+again).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import ckan.plugins as plugins
+import ckan.plugins.toolkit as tk
+import pytest
+from ckan.tests import factories, helpers
+
+from ckanext.vernetztestadt.testing.browser import serving, site_settings
+
+STEWARD_PASSWORD = "Gelsenkirchen-2026!"
+
+
+@dataclass
+class Portal:
+    url: str
+    steward: dict[str, Any]
+    #: name of a dataset of each type, from the demo content
+    datasets: dict[str, str] = field(default_factory=dict)
+
+
+def _demo_datasets() -> dict[str, str]:
+    found: dict[str, str] = {}
+    result = helpers.call_action("package_search", rows=1000, include_private=False,
+                                 sort="name asc", fl="name,type")
+    for dataset in result["results"]:
+        found.setdefault(dataset["type"], dataset["name"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def _demo_world(reset_db, reset_index, migrate_db_for) -> Iterator[Portal]:
+    """``make portal``'s demo content (the city, the example upload, the
+    harvested sources from their snapshots) and a steward (editor of the
+    city), served on a real port; built once for the module."""
+    from ckanext.vernetztestadt import demo
+
+    plugins.load_all()
+    reset_db()
+    reset_index()
+    for plugin in ("activity", "harvest", "vernetztestadt"):
+        migrate_db_for(plugin)
+    demo.load()
+    steward = factories.User(name="stewardin", fullname="Petra Steward",
+                             password=STEWARD_PASSWORD)
+    helpers.call_action("organization_member_create", id=demo.CITY_ORGANIZATION["name"],
+                        username=steward["name"], role="editor")
+    with serving(helpers._get_test_app, tk.config) as url:
+        yield Portal(url=url, steward=steward, datasets=_demo_datasets())
+    plugins.unload_all()
+
+
+@pytest.fixture
+def demo_portal(_demo_world: Portal, ckan_config) -> Portal:
+    """The demo portal, its settings applied again for this test (CKAN's
+    pytest plugin puts the configuration back before each test)."""
+    ckan_config.update(site_settings(_demo_world.url))
+    return _demo_world
+
+
