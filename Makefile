@@ -119,8 +119,9 @@ constraints: $(STAMP)
 
 # Re-extract the translation catalogue (msgids are German), update the de/en
 # catalogues and compile them. German is the source language: its msgstr is
-# set to the msgid. New English msgstr stay empty until translated
-# (tests/test_i18n.py fails on them).
+# set to the msgid, and the hand-kept German of upstream strings
+# (i18n/upstream/de.po) is merged in (translations.py). New English msgstr
+# stay empty until translated (tests/test_i18n.py fails on them).
 .PHONY: i18n
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --project=ckanext-vernetztestadt --version=0.1.0 \
@@ -129,11 +130,7 @@ i18n: $(STAMP)
 	  -i ckanext/vernetztestadt/i18n/ckanext-vernetztestadt.pot -d ckanext/vernetztestadt/i18n
 	$(BIN)/pybabel update --init-missing -D ckanext-vernetztestadt -l en \
 	  -i ckanext/vernetztestadt/i18n/ckanext-vernetztestadt.pot -d ckanext/vernetztestadt/i18n
-	$(BIN)/python -c "import sys; from babel.messages.pofile import read_po, write_po; \
-	  path = sys.argv[1]; cat = read_po(open(path, 'rb')); \
-	  [(setattr(m, 'string', m.id), m.flags.discard('fuzzy')) for m in cat if m.id]; \
-	  write_po(open(path, 'wb'), cat)" \
-	  ckanext/vernetztestadt/i18n/de/LC_MESSAGES/ckanext-vernetztestadt.po
+	$(BIN)/python -m ckanext.vernetztestadt.translations ckanext/vernetztestadt/i18n
 	$(BIN)/pybabel compile --statistics -D ckanext-vernetztestadt -d ckanext/vernetztestadt/i18n
 
 # CKAN 2.12's own search-dependent tests (from the installed ckan package)

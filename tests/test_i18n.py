@@ -16,6 +16,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+from ckan.tests import factories, helpers
 
 import ckanext.vernetztestadt as package
 
@@ -54,6 +56,11 @@ def _template_ids() -> set[object]:
     return set(_messages(_read_po(I18N / f"{DOMAIN}.pot")))
 
 
+def _upstream() -> dict[object, object]:
+    """The hand-kept German of upstream strings (i18n/upstream/de.po)."""
+    return _messages(_read_po(I18N / "upstream" / "de.po"))
+
+
 def test_template_is_up_to_date_with_the_sources(tmp_path: Path) -> None:
     """Extracting now (as ``make i18n`` does) finds the same messages."""
     fresh = tmp_path / f"{DOMAIN}.pot"
@@ -72,7 +79,8 @@ def test_template_has_the_footer_messages() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_catalogue_matches_template(locale: str) -> None:
-    assert set(_messages(_read_po(_po_path(locale)))) == _template_ids(), \
+    expected = _template_ids() | (set(_upstream()) if locale == "de" else set())
+    assert set(_messages(_read_po(_po_path(locale)))) == expected, \
         "run `make i18n` after changing translatable strings"
 
 
@@ -87,8 +95,67 @@ def test_every_message_has_an_english_translation() -> None:
 
 
 def test_german_translation_is_the_msgid() -> None:
+    """Own msgids are German; upstream's English ones get their German."""
     messages = _messages(_read_po(_po_path("de")))
-    assert messages == {msgid: msgid for msgid in messages}
+    upstream = _upstream()
+    assert {k: v for k, v in messages.items() if k not in upstream} == \
+        {msgid: msgid for msgid in _template_ids()}
+    assert {k: messages[k] for k in upstream} == upstream
+
+
+def test_upstream_german_is_only_what_upstream_lacks() -> None:
+    """Each hand-kept entry is a msgid of CKAN, ckanext-harvest or
+    ckanext-scheming (spelt as there) that CKAN's German leaves untranslated:
+    nothing of CKAN's own German is replaced, no entry is stale."""
+    import ckan
+    import ckanext.harvest
+    import ckanext.scheming
+
+    core = Path(ckan.__file__).parent / "i18n"
+    german = _messages(_read_po(core / "de" / "LC_MESSAGES" / "ckan.po"))
+    known = set(_messages(_read_po(core / "ckan.pot")))
+    known |= set(_messages(_read_po(Path(ckanext.harvest.__file__).parent / "i18n"
+                                    / "ckanext-harvest.pot")))
+    # strings upstream passes through _() without a catalogue entry: scheming's
+    # templates, harvest's facet titles (plugin.py) and job counts
+    harvest = Path(ckanext.harvest.__file__).parent
+    scheming = " ".join(path.read_text(encoding="utf-8") for path in
+                        [*Path(ckanext.scheming.__file__).parent.rglob("*.html"),
+                         harvest / "plugin.py",
+                         harvest / "templates" / "snippets" / "job_details.html"])
+    search_texts = (Path(ckan.__file__).parent / "templates" / "snippets"
+                    / "search_result_text.html").read_text(encoding="utf-8")
+    for msgid, msgstr in _upstream().items():
+        first = msgid[0] if isinstance(msgid, tuple) else msgid
+        dynamic = "harvest" in first and "found" in first and "' + type + '" in search_texts
+        assert msgid in known or f"'{first}'" in scheming or dynamic, f"not upstream: {msgid!r}"
+        assert not german.get(msgid), f"CKAN translates {msgid!r} already"
+        assert all(msgstr) if isinstance(msgstr, tuple) else msgstr, msgid
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_harvest_pages_speak_the_pages_language(app, locale: str) -> None:
+    """ckanext-harvest's list page in German (its strings from the upstream
+    catalogue, its facet titles and schedule codes as labels), in English as
+    upstream wrote it."""
+    sysadmin = factories.Sysadmin()
+    helpers.call_action("harvest_source_create", context={"user": sysadmin["name"]},
+                        owner_org=factories.Organization()["id"], name="quelle", title="Quelle", url="http://127.0.0.1:1/quelle.csv",
+                        source_type="vernetztestadt_wifi", frequency="MANUAL")
+    prefix = "" if locale == "de" else "/en"
+    token = factories.APIToken(user=sysadmin["name"])["token"]
+    page = app.get(f"{prefix}/harvest/", headers={"Authorization": token})
+    assert page.status_code == 200
+    words = {"de": ["1 Harvest-Quelle gefunden", "Harvest-Quelle hinzufügen", "Rhythmus",
+                    "manuell", "Harvest-Quellen durchsuchen"],
+             "en": ["1 harvest found", "Add Harvest Source", "Frequency", "manual"]}
+    for word in words[locale]:
+        assert word in page.body, word
+    if locale == "de":
+        text = BeautifulSoup(page.body, "html.parser").get_text(" ")
+        for english in ("harvest found", "Add Harvest Source", "Frequency", "MANUAL"):
+            assert english not in text, english
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -112,3 +179,14 @@ def test_footer_is_translated(app, url: str, locale: str) -> None:
     other = "en" if locale == "de" else "de"
     assert FOOTER[locale] in res.body
     assert FOOTER[other] not in res.body
+
+
+def test_own_msgids_leave_ckans_german_alone() -> None:
+    """An own msgid that is also one of CKAN's (English) would give CKAN's
+    string its msgid as German; only words German spells alike may be both."""
+    import ckan
+
+    core = Path(ckan.__file__).parent / "i18n"
+    german = _messages(_read_po(core / "de" / "LC_MESSAGES" / "ckan.po"))
+    shared = _template_ids() & set(_messages(_read_po(core / "ckan.pot")))
+    assert {msgid: german.get(msgid) for msgid in shared} == {m: m for m in shared}

@@ -2,7 +2,8 @@
 
 Owns: the ``display_name`` of facet items whose stored value is a code —
 validation statuses (``success`` -> "Gültig", in the page's language),
-harvester types (``vernetztestadt_wifi`` -> the harvester's title) and EU
+harvester types (``vernetztestadt_wifi`` -> the harvester's title), harvest
+schedules (``MANUAL`` -> "manuell") and EU
 data themes (their URI -> the ``vts_theme`` preset's label) — in
 ``package_search`` results (pages and API alike, as CKAN does for groups and
 organizations).
@@ -42,9 +43,18 @@ def theme_label(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
 
 
+def _harvest_frequency(code: str) -> str:
+    """ckanext-harvest's schedule codes (``MANUAL``, ``DAILY``, ...)."""
+    labels = {"MANUAL": tk._("manuell"), "MONTHLY": tk._("monatlich"),
+              "WEEKLY": tk._("wöchentlich"), "BIWEEKLY": tk._("alle zwei Wochen"),
+              "DAILY": tk._("täglich"), "ALWAYS": tk._("fortlaufend")}
+    return labels.get(code, code)
+
+
 LABELS: dict[str, Callable[[str], str]] = {
     "validation_status": lambda value: validation_display.label(value)["text"],
     "source_type": _harvester_title,
+    "frequency": _harvest_frequency,
     "vocab_theme": theme_label,
 }
 

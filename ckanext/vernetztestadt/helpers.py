@@ -122,6 +122,10 @@ def humanize_entity_type(next_helper: Callable[..., Any], entity_type: str, obje
     label = type_label(object_type) if entity_type == "package" else None
     if label and purpose in _STANDALONE and object_type != "dataset":
         return label
+    if purpose == "no any objects" and object_type in ("group", "organization"):
+        # CKAN's "There are currently no {object_type}s …" has no German
+        return (tk._("Es gibt noch keine Gruppen.") if object_type == "group"
+                else tk._("Es gibt noch keine Organisationen."))
     result = next_helper(entity_type, object_type, purpose)
     default = object_type.replace("_", " ").capitalize()
     if label and isinstance(result, str) and default + "s" not in result:
@@ -143,6 +147,25 @@ def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -
         return next_helper(user_id, size)
     return tk.h.snippet("user/snippets/placeholder.html", size=size,
                         user_name=user.get("display_name") or user.get("name"))
+
+
+def activity_type_label(activity_type: str) -> str:
+    """An activity type of ckanext-activity's filter ("new package") as a
+    label in the page's language (upstream shows the code, title-cased)."""
+    labels = {"new package": tk._("Neuer Datensatz"),
+              "changed package": tk._("Geänderter Datensatz"),
+              "deleted package": tk._("Gelöschter Datensatz"),
+              "follow dataset": tk._("Datensatz gefolgt"),
+              "new resource view": tk._("Neue Ansicht"),
+              "changed resource view": tk._("Geänderte Ansicht"),
+              "deleted resource view": tk._("Gelöschte Ansicht"),
+              "new group": tk._("Neue Gruppe"), "changed group": tk._("Geänderte Gruppe"),
+              "deleted group": tk._("Gelöschte Gruppe"), "follow group": tk._("Gruppe gefolgt"),
+              "new organization": tk._("Neue Organisation"),
+              "changed organization": tk._("Geänderte Organisation"),
+              "deleted organization": tk._("Gelöschte Organisation"),
+              "follow organization": tk._("Organisation gefolgt")}
+    return labels.get(activity_type, activity_type.capitalize())
 
 
 def picture(url: str | None, kind: str) -> str:
@@ -175,6 +198,7 @@ def served_here(url: str) -> bool:
 def get_helpers() -> dict[str, Callable[..., Any]]:
     return {"humanize_entity_type": humanize_entity_type, "user_image": user_image,
             "vernetztestadt_picture": picture,
+            "vernetztestadt_activity_type_label": activity_type_label,
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
             "vernetztestadt_has_value": has_value,

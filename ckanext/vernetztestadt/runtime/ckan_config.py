@@ -26,8 +26,10 @@ TEST_DATABASE = "ckan_test"
 NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
 
 #: Plugins of the portal, in load order. ``activity`` and ``harvest`` bring
-#: their own migrations, which ``ckan db upgrade`` applies.
-PLUGINS = ["activity", "vernetztestadt", "scheming_datasets", "harvest",
+#: their own migrations, which ``ckan db upgrade`` applies. The portal comes
+#: first: the first plugin's templates win, and the portal's must win over
+#: those of ckanext-activity (header, activity filter) as over CKAN's.
+PLUGINS = ["vernetztestadt", "activity", "scheming_datasets", "harvest",
            "vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
            "vernetztestadt_chart", "vernetztestadt_map", "dcat",
            "spatial_metadata", "spatial_query", "text_view", "image_view"]
