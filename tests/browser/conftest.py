@@ -28,15 +28,23 @@ class Portal:
     steward: dict[str, Any]
     #: name of a dataset of each type, from the demo content
     datasets: dict[str, str] = field(default_factory=dict)
+    #: name of a dataset of each type that has a chart view
+    charted: dict[str, str] = field(default_factory=dict)
 
 
-def _demo_datasets() -> dict[str, str]:
+def _demo_datasets() -> tuple[dict[str, str], dict[str, str]]:
+    """A dataset of each type, and one of each type with a chart view."""
     found: dict[str, str] = {}
+    charted: dict[str, str] = {}
     result = helpers.call_action("package_search", rows=1000, include_private=False,
-                                 sort="name asc", fl="name,type")
+                                 sort="name asc")
     for dataset in result["results"]:
         found.setdefault(dataset["type"], dataset["name"])
-    return found
+        views = [view for resource in dataset["resources"]
+                 for view in helpers.call_action("resource_view_list", id=resource["id"])]
+        if any(view["view_type"] == "vernetztestadt_chart" for view in views):
+            charted.setdefault(dataset["type"], dataset["name"])
+    return found, charted
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +65,8 @@ def _demo_world(reset_db, reset_index, migrate_db_for) -> Iterator[Portal]:
     helpers.call_action("organization_member_create", id=demo.CITY_ORGANIZATION["name"],
                         username=steward["name"], role="editor")
     with serving(helpers._get_test_app, tk.config) as url:
-        yield Portal(url=url, steward=steward, datasets=_demo_datasets())
+        datasets, charted = _demo_datasets()
+        yield Portal(url=url, steward=steward, datasets=datasets, charted=charted)
     plugins.unload_all()
 
 

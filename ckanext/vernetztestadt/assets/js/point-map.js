@@ -45,6 +45,8 @@ ckan.module("vts-point-map", function ($) {
       });
       var group = L.featureGroup(markers).addTo(map);
       map.fitBounds(group.getBounds().pad(0.05));
+      // like the drawn map: a metric scale, so that the dots' spacing means something
+      L.control.scale({imperial: false}).addTo(map);
       var tiles = tileLayer(map);
       if (!tiles) {
         container.remove();
