@@ -50,6 +50,13 @@ def test_a_visitor_finds_the_map_the_chart_and_a_report(demo_portal: Portal, bro
                            ".visibility === 'visible'")
     assert page.locator(".vts-leaflet path.leaflet-interactive").count() == dots.count()
     assert page.locator(".leaflet-control-scale").count() == 1
+    # the tiles stay inside the map's box: Leaflet's container clips them
+    # only as a positioned element (a static one lets them cover the page)
+    assert page.evaluate("""() => {
+        const map = document.querySelector('.vts-leaflet');
+        return getComputedStyle(map).overflow === 'hidden'
+               && getComputedStyle(map).position !== 'static'
+               && document.documentElement.scrollWidth <= window.innerWidth;}""")
     screenshot(page, "visitor-3-hotspot-map")
 
     # the broadband chart: shares from 0 at the bottom to 100 at the top
