@@ -11,6 +11,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from .indexing import german_sort_key
+from .validation import display as validation_display
 
 
 def city_name() -> str:
@@ -199,6 +200,7 @@ def get_helpers() -> dict[str, Callable[..., Any]]:
     return {"humanize_entity_type": humanize_entity_type, "user_image": user_image,
             "vernetztestadt_picture": picture,
             "vernetztestadt_activity_type_label": activity_type_label,
+            "vernetztestadt_publication_refusal": validation_display.refusal,
             "vernetztestadt_city_name": city_name, "vernetztestadt_default_ags": default_ags,
             "vernetztestadt_validation_label": validation_label,
             "vernetztestadt_has_value": has_value,

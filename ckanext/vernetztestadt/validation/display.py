@@ -2,8 +2,9 @@
 
 Owns: the status a dataset and each of its resources show (added to
 package_show's output, hence also to the search index, its facet and the
-search listing), German labels of statuses, and grouping a report's errors
-by type for the report page.
+search listing), German labels of statuses, grouping a report's errors
+by type for the report page, and what the resource form shows after a
+refused publication (the refused table again, its report, the message).
 
 Must not touch: running validations or the publication rules.
 """
@@ -88,3 +89,29 @@ def refresh_index(package_id: str) -> None:
     import ckan.logic as logic
 
     logic.index_update_package({"ignore_auth": True}, package_id)
+
+
+def refusal(errors: dict[str, Any] | None, package_name: str | None) -> dict[str, Any] | None:
+    """After the publication gate refused the dataset from the resource form:
+    the message and the newest of the dataset's tables that failed (the one
+    the steward just saved: the form shows it again, filled in, so that a
+    corrected file replaces it instead of adding a second one), else None.
+    Read as the caller: ``package_show`` checks their access."""
+    from ckan.plugins import toolkit as tk
+
+    from .gate import REFUSAL_FIELD
+
+    messages = (errors or {}).get(REFUSAL_FIELD)
+    if not messages or not package_name:
+        return None
+    try:
+        dataset = tk.get_action("package_show")({}, {"id": package_name})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+    failed = [r for r in dataset.get("resources", [])
+              if r.get("validation_status") in ("failure", "error")]
+    resource = failed[-1] if failed else None
+    return {"messages": messages, "resource": resource,
+            "report": tk.h.url_for("vernetztestadt_validation.report_page",
+                                   id=dataset["name"], resource_id=resource["id"])
+            if resource else None}

@@ -147,10 +147,15 @@ def _table_format(resource: dict[str, Any]) -> str | None:
     return sniffed
 
 
+#: The field a refused publication's message is given for (what the change
+#: asked: public); the resource form recognises it (``display.refusal``).
+REFUSAL_FIELD = "private"
+
+
 def refusal(problems: list[str]) -> tk.ValidationError:
     message = _("Der Datensatz kann nicht veröffentlicht werden, solange Tabellen die "
                 "Prüfung nicht bestanden haben. {0}").format(" | ".join(problems))
-    return tk.ValidationError({"private": [message]})
+    return tk.ValidationError({REFUSAL_FIELD: [message]})
 
 
 def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
