@@ -15,6 +15,7 @@ from typing import Any
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 import pytest
+from ckan.lib.i18n import build_js_translations
 from ckan.tests import factories, helpers
 
 from ckanext.vernetztestadt.testing.browser import serving, site_settings
@@ -60,6 +61,7 @@ def _demo_world(reset_db, reset_index, migrate_db_for) -> Iterator[Portal]:
     for plugin in ("activity", "harvest", "vernetztestadt"):
         migrate_db_for(plugin)
     demo.load()
+    build_js_translations()  # as `vernetztestadt-runtime up` does
     steward = factories.User(name="stewardin", fullname="Petra Steward",
                              password=STEWARD_PASSWORD)
     helpers.call_action("organization_member_create", id=demo.CITY_ORGANIZATION["name"],

@@ -40,6 +40,8 @@ def test_a_steward_publishes_hotspots_only_when_they_are_valid(
     page.goto(demo_portal.url + "/wifi_hotspots/new")
     assert page.locator("form#dataset-edit button[name=save]").inner_text() == "Weiter"
     page.fill("#field-title", "WLAN am Musiktheater")
+    # the scripts speak German too (the slug preview's button)
+    assert page.locator(".slug-preview button").inner_text() == "Bearbeiten"
     page.fill("#field-notes", "Hotspots rund um das Musiktheater im Revier.")
     page.select_option("#field-private", "False")
     screenshot(page, "steward-1-basics")

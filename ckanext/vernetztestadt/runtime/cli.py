@@ -124,6 +124,9 @@ def up(home: Path, port: int, demo: bool) -> None:
         # layout changed with an update; a no-op when nothing is missing
         _ckan(ini, "search-index", "rebuild", "--only-missing", "--quiet", capture=True)
         _ckan(ini, "vernetztestadt", "init-portal", *(["--demo"] if demo else []))
+        # the scripts' translations (CKAN's and the plugins'), which `ckan run`
+        # builds on start and gunicorn does not: else every JS string is English
+        _ckan(ini, "translation", "js", capture=True)
     except subprocess.CalledProcessError as exc:
         tail = (exc.stderr or "").strip().splitlines()[-3:]
         _fail(f"'{' '.join(exc.cmd[3:])}' failed: {' | '.join(tail)}")
