@@ -20,6 +20,7 @@ import ckan.plugins.toolkit as tk
 import flask
 
 from .validation import display as validation_display
+from .validation.messages import N_
 
 
 def _harvester_title(name: str) -> str:
@@ -43,12 +44,14 @@ def theme_label(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
 
 
+#: ckanext-harvest's schedule codes, translated where they are shown
+HARVEST_FREQUENCIES = {"MANUAL": N_("manuell"), "MONTHLY": N_("monatlich"),
+                       "WEEKLY": N_("wöchentlich"), "BIWEEKLY": N_("alle zwei Wochen"),
+                       "DAILY": N_("täglich"), "ALWAYS": N_("fortlaufend")}
+
+
 def _harvest_frequency(code: str) -> str:
-    """ckanext-harvest's schedule codes (``MANUAL``, ``DAILY``, ...)."""
-    labels = {"MANUAL": tk._("manuell"), "MONTHLY": tk._("monatlich"),
-              "WEEKLY": tk._("wöchentlich"), "BIWEEKLY": tk._("alle zwei Wochen"),
-              "DAILY": tk._("täglich"), "ALWAYS": tk._("fortlaufend")}
-    return labels.get(code, code)
+    return tk._(HARVEST_FREQUENCIES[code]) if code in HARVEST_FREQUENCIES else code
 
 
 LABELS: dict[str, Callable[[str], str]] = {

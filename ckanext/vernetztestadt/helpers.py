@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 
 from .indexing import german_sort_key
 from .validation import display as validation_display
+from .validation.messages import N_
 
 
 def city_name() -> str:
@@ -150,23 +151,25 @@ def user_image(next_helper: Callable[..., Any], user_id: str, size: int = 100) -
                         user_name=user.get("display_name") or user.get("name"))
 
 
+#: ckanext-activity's activity types, translated where they are shown
+ACTIVITY_TYPES = {
+    "new package": N_("Neuer Datensatz"), "changed package": N_("Geänderter Datensatz"),
+    "deleted package": N_("Gelöschter Datensatz"), "follow dataset": N_("Datensatz gefolgt"),
+    "new resource view": N_("Neue Ansicht"), "changed resource view": N_("Geänderte Ansicht"),
+    "deleted resource view": N_("Gelöschte Ansicht"),
+    "new group": N_("Neue Gruppe"), "changed group": N_("Geänderte Gruppe"),
+    "deleted group": N_("Gelöschte Gruppe"), "follow group": N_("Gruppe gefolgt"),
+    "new organization": N_("Neue Organisation"),
+    "changed organization": N_("Geänderte Organisation"),
+    "deleted organization": N_("Gelöschte Organisation"),
+    "follow organization": N_("Organisation gefolgt")}
+
+
 def activity_type_label(activity_type: str) -> str:
     """An activity type of ckanext-activity's filter ("new package") as a
     label in the page's language (upstream shows the code, title-cased)."""
-    labels = {"new package": tk._("Neuer Datensatz"),
-              "changed package": tk._("Geänderter Datensatz"),
-              "deleted package": tk._("Gelöschter Datensatz"),
-              "follow dataset": tk._("Datensatz gefolgt"),
-              "new resource view": tk._("Neue Ansicht"),
-              "changed resource view": tk._("Geänderte Ansicht"),
-              "deleted resource view": tk._("Gelöschte Ansicht"),
-              "new group": tk._("Neue Gruppe"), "changed group": tk._("Geänderte Gruppe"),
-              "deleted group": tk._("Gelöschte Gruppe"), "follow group": tk._("Gruppe gefolgt"),
-              "new organization": tk._("Neue Organisation"),
-              "changed organization": tk._("Geänderte Organisation"),
-              "deleted organization": tk._("Gelöschte Organisation"),
-              "follow organization": tk._("Organisation gefolgt")}
-    return labels.get(activity_type, activity_type.capitalize())
+    label = ACTIVITY_TYPES.get(activity_type)
+    return tk._(label) if label else activity_type.capitalize()
 
 
 def picture(url: str | None, kind: str) -> str:

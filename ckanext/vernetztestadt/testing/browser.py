@@ -16,7 +16,6 @@ Must not touch: product code or the database (tests build their own data).
 from __future__ import annotations
 
 import contextlib
-import os
 import struct
 import threading
 import zlib
@@ -28,6 +27,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .pytest_plugin import home
 
 CHROMIUM = "/usr/bin/chromium"
 #: No background traffic: this machine's network is closed, and a request to
@@ -41,13 +42,9 @@ AXE = Path("tests") / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def _home(config: pytest.Config) -> Path:
-    return Path(os.environ.get("VERNETZTESTADT_HOME") or config.rootpath / ".portal")
-
-
 def screenshots_dir(config: pytest.Config) -> Path:
     """Where the tests write their screenshots."""
-    return _home(config) / "screenshots"
+    return home(config) / "screenshots"
 
 
 def _png_pixel() -> bytes:
@@ -97,14 +94,13 @@ def serving(build_app: Callable[[], Any], config: Any) -> Iterator[str]:
     after the site URL and the map tiles point at that port (CKAN takes its
     server name and the scripts' site root from ``ckan.site_url`` when the
     app is made); ``config`` is CKAN's, restored after."""
-    app: list[Callable] = []
-    server = make_server("127.0.0.1", 0, with_tiles(lambda *args: app[0](*args)),
-                         threaded=True, request_handler=QuietHandler)
+    server = make_server("127.0.0.1", 0, with_tiles(lambda *args: None), threaded=True,
+                         request_handler=QuietHandler)  # the port first, the app next
     url = f"http://127.0.0.1:{server.server_port}"
     settings = site_settings(url)
     before = {key: config.get(key) for key in settings}
     config.update(settings)
-    app.append(build_app().app)
+    server.app = with_tiles(build_app().app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -168,13 +164,14 @@ class Guard:
         if message.type == "error":
             self.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
+    def _unexpected(self, found: list[str]) -> list[str]:
+        return [text for text in found
+                if not any(expected in text for expected in self.expected_errors)]
+
     def problems(self) -> list[str]:
-        errors = [e for e in self.console_errors
-                  if not any(expected in e for expected in self.expected_errors)]
-        return ([f"Konsolenfehler: {e}" for e in errors]
+        return ([f"Konsolenfehler: {e}" for e in self._unexpected(self.console_errors)]
                 + [f"fremder Host: {u}" for u in self.foreign_requests]
-                + [f"Anfrage gescheitert: {u}" for u in self.failed_requests
-                   if not any(expected in u for expected in self.expected_errors)])
+                + [f"Anfrage gescheitert: {u}" for u in self._unexpected(self.failed_requests)])
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def _test_database() -> tuple[str, int]:
     return name, redis_db
 
 
-def _home(config: pytest.Config) -> Path:
+def home(config: pytest.Config) -> Path:
+    """The runtime folder of the test session (services, storage, screenshots)."""
     return Path(os.environ.get("VERNETZTESTADT_HOME") or config.rootpath / ".portal")
 
 
@@ -40,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         database, redis_db = _test_database()
-        runtime, urls = prepare(_home(config), database, redis_db, 5000, env_prefix="TEST_")
+        runtime, urls = prepare(home(config), database, redis_db, 5000, env_prefix="TEST_")
     except services.ServiceError as exc:
         raise pytest.UsageError(str(exc)) from None
     # CKAN applies these over test.ini (ckan.config.environment); a production
