@@ -36,6 +36,7 @@ setup(
         "ckanext.vernetztestadt": [
             "config_declaration.yaml", "runtime/*.tmpl", "templates/**/*", "public/**/*",
             "assets/**/*", "i18n/**/*", "migration/**/*", "demo_data/**/*", "texts/*.yaml",
+            "vocabularies/*.txt",
         ],
         "ckanext.vernetztestadt.schemas": ["*.yaml", "*.json", "tables/*"],
         "ckanext.vernetztestadt.harvesters": ["*.yaml", "snapshots/**/*"],
@@ -52,6 +53,9 @@ setup(
             "vernetztestadt_wifi = ckanext.vernetztestadt.plugin:WifiHarvesterPlugin",
             "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
             "vernetztestadt_map = ckanext.vernetztestadt.plugin:MapViewPlugin",
+        ],
+        "ckan.rdf.profiles": [
+            "vernetztestadt_dcat_ap_de = ckanext.vernetztestadt.profiles:DCATAPDeProfile",
         ],
         "console_scripts": [
             "vernetztestadt-runtime = ckanext.vernetztestadt.runtime.cli:main",

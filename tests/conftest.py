@@ -24,6 +24,23 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
             migrate_db_for(plugin)
 
 
+@pytest.fixture(scope="module")
+def demo_content(reset_db, reset_index, migrate_db_for):
+    """``make portal``'s demo content (the city, the example upload, the
+    harvested sources from their snapshots), loaded once for the module on a
+    database reset for it (the next module's ``clean_db`` resets again)."""
+    from ckanext.vernetztestadt import demo
+
+    p.load_all()
+    reset_db()
+    reset_index()
+    for plugin in MIGRATING_PLUGINS:
+        migrate_db_for(plugin)
+    demo.load()
+    yield
+    p.unload_all()
+
+
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     """Recorded sources are served on 127.0.0.1, the one internal address

@@ -23,6 +23,7 @@ from . import (
     maps,
     page_views,
     portal,
+    profiles,
     resources,
     search_guard,
     upstream,
@@ -95,6 +96,7 @@ def _auth_functions() -> dict[str, Any]:
 @tk.blanket.validators(validators.get_validators)
 class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
@@ -152,13 +154,20 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
         # vernetztestadt_search plugin is not enabled)
         search_backend.forget_connections_after_fork()
 
+    # IConfigurable: settings that must hold before the portal serves anyone
+    def configure(self, config: Any) -> None:
+        profiles.check_configuration()
+
     @staticmethod
     def _defaults() -> dict[str, str]:
         """Settings the shipped schemas need, unless the site sets its own.
         (scheming's are declared defaults instead: it reads them before this.)"""
         return {
             "licenses_group_url": resources.licenses_url(),
-            "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
+            # DCAT-AP.de on top of DCAT-AP 3 (which includes the scheming
+            # profile: naming euro_dcat_ap_scheming again would add every
+            # contact point and publisher twice)
+            "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 vernetztestadt_dcat_ap_de",
             # DCAT-AP puts licences on distributions: inherit the dataset's
             "ckanext.dcat.resource.inherit.license": "true",
             # the city's local time on pages (reports, provenance, dates)

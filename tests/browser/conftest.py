@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 import pytest
 from ckan.lib.i18n import build_js_translations
@@ -49,18 +48,11 @@ def _demo_datasets() -> tuple[dict[str, str], dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def _demo_world(reset_db, reset_index, migrate_db_for) -> Iterator[Portal]:
-    """``make portal``'s demo content (the city, the example upload, the
-    harvested sources from their snapshots) and a steward (editor of the
-    city), served on a real port; built once for the module."""
+def _demo_world(demo_content) -> Iterator[Portal]:
+    """The demo content and a steward (editor of the city), served on a real
+    port; built once for the module."""
     from ckanext.vernetztestadt import demo
 
-    plugins.load_all()
-    reset_db()
-    reset_index()
-    for plugin in ("activity", "harvest", "vernetztestadt"):
-        migrate_db_for(plugin)
-    demo.load()
     build_js_translations()  # as `vernetztestadt-runtime up` does
     steward = factories.User(name="stewardin", fullname="Petra Steward",
                              password=STEWARD_PASSWORD)
@@ -69,7 +61,6 @@ def _demo_world(reset_db, reset_index, migrate_db_for) -> Iterator[Portal]:
     with serving(helpers._get_test_app, tk.config) as url:
         datasets, charted = _demo_datasets()
         yield Portal(url=url, steward=steward, datasets=datasets, charted=charted)
-    plugins.unload_all()
 
 
 @pytest.fixture

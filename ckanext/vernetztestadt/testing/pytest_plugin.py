@@ -6,7 +6,8 @@ checking the real ones named by ``TEST_CKAN_SQLALCHEMY_URL`` /
 separate test database through CKAN's own ``CKAN_*`` variables, before CKAN's
 pytest plugin reads ``test.ini``.
 
-Must not touch: CKAN's fixtures (``clean_db``, ``with_plugins``, ...), which
+It also makes CKAN's plugin loading cheaper for the session
+(``plugin_loading``). Must not touch: CKAN's fixtures (``clean_db``, ``with_plugins``, ...), which
 come unchanged from the installed ``ckan`` package. Load it before them:
 ``-p ckanext.vernetztestadt.testing.pytest_plugin``.
 """
@@ -19,6 +20,7 @@ import pytest
 
 from ..runtime import ckan_config, services
 from ..runtime.cli import prepare
+from . import plugin_loading
 
 TEST_REDIS_DB = 1
 
@@ -37,6 +39,7 @@ def home(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    plugin_loading.install()
     if os.environ.get("VERNETZTESTADT_SERVICES_READY"):
         return
     try:
