@@ -28,7 +28,8 @@ def test_scheming_reads_the_declared_schema_list():
 
 def test_a_freshly_started_portal_has_its_types_and_profiles():
     """As `ckan run` builds the app once (no plugin reloading as in tests):
-    scheming must see the types, ckanext-dcat the scheming profile."""
+    scheming must see the types, ckanext-dcat DCAT-AP 3 (with its scheming
+    part) and the portal's DCAT-AP.de profile."""
     import subprocess
     import sys
 
@@ -46,4 +47,4 @@ def test_a_freshly_started_portal_has_its_types_and_profiles():
     types, profiles = done.stdout.strip().splitlines()[-2:]
     assert types == str(["broadband_coverage", "dataset", "smart_city_ranking",
                          "wifi_hotspots"])
-    assert profiles == "euro_dcat_ap_3 euro_dcat_ap_scheming"
+    assert profiles == "euro_dcat_ap_3 vernetztestadt_dcat_ap_de"
