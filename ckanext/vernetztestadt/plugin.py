@@ -26,6 +26,7 @@ from . import (
     profiles,
     resources,
     search_guard,
+    series,
     upstream,
     validators,
 )
@@ -50,11 +51,13 @@ def _unset(config: Any, key: str) -> bool:
 
 
 def _helpers() -> dict[str, Any]:
-    return {**helpers.get_helpers(), **page_views.get_helpers(), **portal.get_helpers()}
+    return {**helpers.get_helpers(), **page_views.get_helpers(), **portal.get_helpers(),
+            **series.get_helpers()}
 
 
 def _blueprints() -> list[Any]:
-    return [*validation_views.get_blueprints(), *portal.get_blueprints()]
+    return [*validation_views.get_blueprints(), *portal.get_blueprints(),
+            *series.get_blueprints()]
 
 
 def _actions() -> dict[str, Any]:

@@ -24,9 +24,9 @@ from rdflib.term import Node
 
 from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, SKOS, VCARD
 from ckanext.dcat.profiles.base import CleanedURIRef, RDFProfile
-from ckanext.dcat.utils import catalog_uri, resource_uri
+from ckanext.dcat.utils import catalog_uri, dataset_uri, resource_uri
 
-from . import vocabularies
+from . import series, vocabularies
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 GEODCATAP = Namespace("http://data.europa.eu/930/")
@@ -39,11 +39,24 @@ THEMES = URIRef(EU + "data-theme")
 #: the class DCAT-AP 3 wants of a property's values, where ckanext-dcat
 #: leaves them untyped (the shapes check classes without inference)
 RANGES = ((DCT.license, DCT.LicenseDocument), (DCAT.accessURL, RDFS.Resource),
-          (DCAT.downloadURL, RDFS.Resource), (DCAT.landingPage, FOAF.Document),
+          (DCAT.downloadURL, RDFS.Resource), (DCAT.endpointURL, RDFS.Resource),
+          (DCAT.landingPage, FOAF.Document),
           (FOAF.homepage, FOAF.Document),
           (DCT.accrualPeriodicity, DCT.Frequency), (DCT.language, DCT.LinguisticSystem),
           (DCAT.theme, SKOS.Concept), (DCT.conformsTo, DCT.Standard),
           (DCT.accessRights, DCT.RightsStatement), (DCT.rights, DCT.RightsStatement))
+#: the portal's APIs, each a dcat:DataService of the catalog (a new API is
+#: one entry here)
+SERVICES: tuple[dict[str, Any], ...] = ({
+    "path": "/api/3/action",
+    "title": {"de": "CKAN-Action-API des Portals", "en": "The portal's CKAN Action API"},
+    "description": {
+        "de": "Datensätze suchen, lesen und (mit Berechtigung) pflegen: "
+              "package_search, package_show, resource_show und weitere Aktionen.",
+        "en": "Search, read and (with permission) curate datasets: package_search, "
+              "package_show, resource_show and further actions."},
+    "documentation": "https://docs.ckan.org/en/latest/api/",
+},)
 #: dataset fields whose values come from an EU vocabulary (the schema's choices)
 CHOSEN = (("theme", DCAT.theme, THEMES),
           ("frequency", DCT.accrualPeriodicity, URIRef(EU + "frequency")))
@@ -85,6 +98,7 @@ class DCATAPDeProfile(RDFProfile):
         self._roles(dataset_dict, dataset_ref, publisher)
         self._chosen_concepts(dataset_ref)
         self._keywords(dataset_dict, dataset_ref)
+        self._series(dataset_dict, dataset_ref, publisher)
         for resource in dataset_dict.get("resources", []):
             self._distribution(dataset_dict, resource, CleanedURIRef(resource_uri(resource)))
         self._geometries()
@@ -158,6 +172,33 @@ class DCATAPDeProfile(RDFProfile):
         for keyword in [*schema.get("vernetztestadt_keywords", []),
                         tk.config.get("ckanext.vernetztestadt.city_name")]:
             self.g.add((dataset_ref, DCAT.keyword, Literal(keyword, lang=self._default_lang)))
+
+    def _series(self, dataset_dict: dict[str, Any], dataset_ref: Node,
+                publisher: Node | None) -> None:
+        """dcat:inSeries, the neighbours (dcat:prev/next) and the series itself
+        (title, description, publisher, first/last), as ``series`` finds them
+        for the caller."""
+        found = series.series_of(dataset_dict)
+        if found is None or not found.members:
+            return
+        ref = URIRef(tk.config.get("ckan.site_url").rstrip("/") + found.path)
+        self.g.add((dataset_ref, DCAT.inSeries, ref))
+        previous, following = found.neighbours(dataset_dict["name"])
+        for predicate, member in ((DCAT.prev, previous), (DCAT.next, following)):
+            if member is not None:
+                self.g.add((dataset_ref, predicate, URIRef(dataset_uri(member))))
+        self.g.add((ref, RDF.type, DCAT.DatasetSeries))
+        for lang, title in found.title.items():
+            self.g.add((ref, DCT.title, Literal(title, lang=lang)))
+        count = len(found.members)
+        self.g.add((ref, DCT.description, Literal(
+            f"Reihe „{found.title.get('de')}“: {count} Datensätze in ihrer Folge.", lang="de")))
+        self.g.add((ref, DCT.description, Literal(
+            f"Series “{found.title.get('en')}”: {count} datasets in order.", lang="en")))
+        if publisher is not None:
+            self.g.add((ref, DCT.publisher, publisher))
+        self.g.add((ref, DCAT.first, URIRef(dataset_uri(found.members[0]))))
+        self.g.add((ref, DCAT.last, URIRef(dataset_uri(found.members[-1]))))
 
     def _publisher(self, dataset_dict: dict[str, Any], dataset_ref: Node) -> Node | None:
         """The dataset's publisher, or its organization where it names none
@@ -273,10 +314,12 @@ class DCATAPDeProfile(RDFProfile):
         self.g.add((THEMES, DCT.title, Literal("Datenthemen", lang="de")))
         self.g.add((THEMES, DCT.title, Literal("Data theme", lang="en")))
         self._catalog_description(catalog_ref)
-        self._catalog_publisher(catalog_ref)
+        publisher = self._catalog_publisher(catalog_ref)
         licence = tk.config.get("ckanext.vernetztestadt.dcat.catalog_license")
         if licence:
             self.g.add((catalog_ref, DCT.license, URIRef(licence)))
+        for service in SERVICES:
+            self._data_service(catalog_ref, publisher, licence, service)
         spatial = vocabularies.geocoding_uri(
             tk.config.get("ckanext.vernetztestadt.default_ags"), None)
         if spatial:
@@ -293,16 +336,35 @@ class DCATAPDeProfile(RDFProfile):
         tagline = portal().get("tagline") or tk.config.get("ckan.site_title")
         self.g.add((catalog_ref, DCT.description, Literal(tagline, lang=self._default_lang)))
 
-    def _catalog_publisher(self, catalog_ref: Node) -> None:
-        if any(self.g.objects(catalog_ref, DCT.publisher)):
-            return
+    def _catalog_publisher(self, catalog_ref: Node) -> Node:
+        given = self.g.value(catalog_ref, DCT.publisher)
+        if given is not None:
+            return given
         from .portal import local, texts
 
         office = local((texts().get("contact") or {}).get("office")) or tk.config.get(
             "ckan.site_title")
-        self._add_agent_to_graph(catalog_ref, DCT.publisher, {
+        return self._add_agent_to_graph(catalog_ref, DCT.publisher, {
             "uri": tk.config.get("ckan.site_url").rstrip("/") + "/about",
             "name": office})
+
+    def _data_service(self, catalog_ref: Node, publisher: Node, licence: str | None,
+                      service: dict[str, Any]) -> None:
+        """One of the portal's APIs as a dcat:DataService of the catalog."""
+        site = tk.config.get("ckan.site_url").rstrip("/")
+        ref = URIRef(site + service["path"])
+        self.g.add((catalog_ref, DCAT.service, ref))
+        self.g.add((ref, RDF.type, DCAT.DataService))
+        for lang, title in service["title"].items():
+            self.g.add((ref, DCT.title, Literal(title, lang=lang)))
+        for lang, text in service["description"].items():
+            self.g.add((ref, DCT.description, Literal(text, lang=lang)))
+        self.g.add((ref, DCAT.endpointURL, ref))
+        self.g.add((ref, DCAT.endpointDescription, URIRef(service["documentation"])))
+        self.g.add((URIRef(service["documentation"]), RDF.type, RDFS.Resource))
+        self.g.add((ref, DCT.publisher, publisher))
+        if licence:
+            self.g.add((ref, DCT.license, URIRef(licence)))
 
     # -- import ----------------------------------------------------------------
 

@@ -103,6 +103,10 @@ def test_every_demo_dataset_and_the_whole_catalog_conform(app):
     catalog = turtle(app, "/catalog.ttl?page=1")
     datasets = set(catalog.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == min(len(names), 100)
+    # the Action API, as a data service of the catalog
+    service = next(catalog.subjects(RDF.type, DCAT.DataService))
+    assert str(catalog.value(service, DCAT.endpointURL)).endswith("/api/3/action")
+    assert catalog.value(service, DCTERMS.publisher) is not None
     conforms(check_all(catalog), "/catalog.ttl")
 
 

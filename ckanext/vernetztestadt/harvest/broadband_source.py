@@ -124,7 +124,10 @@ class BroadbandHarvester(Harvester):
                    "notes": f"Breitbandverfügbarkeit in {area} (AGS {ags}) über alle "
                             f"Stichtage der Quelle ({_german_date(days[0])} bis "
                             f"{_german_date(days[-1])}).",
-                   "broadband_source": config["broadband_source"], "reference_date": days[-1]}
+                   "broadband_source": config["broadband_source"],
+                   # all dates, so no single reference date: not a member of the
+                   # series of dated datasets (series.py), but its whole period
+                   "temporal_coverage": [{"start": days[0], "end": days[-1]}]}
         table = Table(key="zeitreihe", name=f"Breitband {area} je Stichtag", schema="broadband",
                       rows=rows, chart=dict(CHART),
                       description="Alle Stichtage, eine Zeile je Technologie und Klasse.")
