@@ -17,6 +17,7 @@ reads what this finds) or the stored datasets.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,9 @@ from . import portal
 
 SCHEMA_KEY = "vernetztestadt_series"
 MAX_MEMBERS = 1000
+#: what a shared value may be (choice values, keys, dates): it goes into a
+#: search filter, and a series key comes from the URL
+SAFE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass
@@ -91,7 +95,7 @@ def series_of(dataset: dict[str, Any], context: dict[str, Any] | None = None
     if not declared or dataset.get(declared["order"]) in (None, ""):
         return None
     values = {name: str(dataset.get(name) or "") for name in declared["by"]}
-    if not all(values.values()):
+    if not all(SAFE_VALUE.fullmatch(value) for value in values.values()):
         return None
     return _build(dataset["type"], values, declared, context)
 
@@ -114,7 +118,7 @@ def series_by_key(dataset_type: str, key: str, context: dict[str, Any]) -> Serie
     if not declared:
         return None
     parts = key.split("~")
-    if len(parts) != len(declared["by"]):
+    if len(parts) != len(declared["by"]) or not all(SAFE_VALUE.fullmatch(p) for p in parts):
         return None
     return _build(dataset_type, dict(zip(declared["by"], parts, strict=True)), declared,
                   context)

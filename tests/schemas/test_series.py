@@ -3,6 +3,8 @@ DCAT-AP.de export (dcat:DatasetSeries, inSeries, prev/next, first/last) and
 on the portal (the series page, the neighbours on each dataset page)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from bs4 import BeautifulSoup
 from ckan.tests import factories, helpers
@@ -89,6 +91,9 @@ def test_a_private_member_stays_hidden_from_visitors(app, editions, city_org):
     assert found.members[-1]["name"] == "bitkom-2024"
 
 
-def test_an_unknown_series_is_not_found(app):
+def test_an_unknown_or_hostile_series_is_not_found(app, editions):
     assert app.get("/reihe/smart_city_ranking/nichts", status=404)
     assert app.get("/reihe/dataset/irgendwas", status=404)
+    # the key never reaches the search as a query: no other dataset answers
+    for hostile in ('x" OR *:*', "*", 'bitkom-smart-city-index") OR (ranking:haselhorst'):
+        assert app.get("/reihe/smart_city_ranking/" + quote(hostile, safe=""), status=404)
