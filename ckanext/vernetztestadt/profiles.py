@@ -14,11 +14,12 @@ and media type as URIs), CKAN data (it is given dicts), or the network.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ckan.exceptions import CkanConfigurationException
 from ckan.plugins import toolkit as tk
-from rdflib import BNode, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS
 from rdflib.term import Node
 
@@ -62,6 +63,20 @@ CHOSEN = (("theme", DCAT.theme, THEMES),
           ("frequency", DCT.accrualPeriodicity, URIRef(EU + "frequency")))
 
 
+#: the series already written into a graph (one search per series and export,
+#: not one per member of a catalog page)
+_SERIES_WRITTEN: weakref.WeakKeyDictionary[Graph, dict[str, series.Series]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _site() -> str:
+    return tk.config.get("ckan.site_url").rstrip("/")
+
+
+def _organization_ref(org: dict[str, Any]) -> URIRef:
+    return URIRef(f"{catalog_uri().rstrip('/')}/organization/{org.get('name')}")
+
+
 def check_configuration() -> None:
     """At start-up: the configured contributor ID must be an official one."""
     value = tk.config.get(CONTRIBUTOR_OPTION)
@@ -101,19 +116,27 @@ class DCATAPDeProfile(RDFProfile):
         self._series(dataset_dict, dataset_ref, publisher)
         for resource in dataset_dict.get("resources", []):
             self._distribution(dataset_dict, resource, CleanedURIRef(resource_uri(resource)))
-        self._geometries()
-        self._ranges()
+        self._geometries(self.g.objects(dataset_ref, DCT.spatial))
+        self._ranges({dataset_ref, *self.g.objects(dataset_ref, DCAT.distribution),
+                      *self.g.objects(dataset_ref, DCT.publisher),
+                      *self.g.objects(dataset_ref, DCT.creator),
+                      *self.g.objects(dataset_ref, GEODCATAP.custodian)})
 
-    def _ranges(self) -> None:
-        for predicate, class_ in RANGES:
-            for value in set(self.g.objects(None, predicate)):
-                if not isinstance(value, Literal):
-                    self.g.add((value, RDF.type, class_))
+    def _ranges(self, subjects: set[Node]) -> None:
+        """Type the values of ``subjects`` (this dataset's nodes, not the
+        whole catalog page's again for each dataset)."""
+        for subject in subjects:
+            for predicate, class_ in RANGES:
+                for value in list(self.g.objects(subject, predicate)):
+                    if not isinstance(value, Literal):
+                        self.g.add((value, RDF.type, class_))
 
-    def _geometries(self) -> None:
+    def _geometries(self, locations: Any) -> None:
         """A location's geometry as a locn:Geometry node holding the literal
         (DCAT-AP 3 wants a node; ckanext-dcat writes the literal itself)."""
-        for location, geometry in list(self.g.subject_objects(LOCN.geometry)):
+        found = [(place, geometry) for place in set(locations)
+                 for geometry in self.g.objects(place, LOCN.geometry)]
+        for location, geometry in found:
             if not isinstance(geometry, Literal):
                 continue
             node = BNode()
@@ -129,17 +152,22 @@ class DCATAPDeProfile(RDFProfile):
         uri = vocabularies.geocoding_uri(dataset_dict.get("ags"), level)
         self.g.add((dataset_ref, DCATDE.politicalGeocodingLevelURI, URIRef(level)))
         if vocabularies.is_level(level):
-            choices = (self._schema_field("political_geocoding_level") or {}).get("choices", [])
-            label = next((c["label"] for c in choices if c["value"] == level),
-                         level.rsplit("/", 1)[-1])
+            label = self._choice_labels("political_geocoding_level").get(
+                level, level.rsplit("/", 1)[-1])
             self._concept(level, vocabularies.LEVEL.rstrip("/"), label)
-        if not uri:
-            return
-        self.g.add((dataset_ref, DCATDE.politicalGeocodingURI, URIRef(uri)))
-        location = URIRef(uri)
-        if (dataset_ref, DCT.spatial, location) not in self.g:
-            self.g.add((dataset_ref, DCT.spatial, location))
-            self.g.add((location, RDF.type, DCT.Location))
+        if uri:
+            self.g.add((dataset_ref, DCATDE.politicalGeocodingURI, URIRef(uri)))
+            self._location(dataset_ref, uri)
+
+    def _location(self, subject: Node, uri: str) -> None:
+        self.g.add((subject, DCT.spatial, URIRef(uri)))
+        self.g.add((URIRef(uri), RDF.type, DCT.Location))
+
+    def _choice_labels(self, field_name: str) -> dict[str, Any]:
+        """value -> label (a language dict or a text) of a schema field's choices."""
+        field = self._schema_field(field_name) or {}
+        return {choice["value"]: choice.get("label") or choice["value"]
+                for choice in field.get("choices", [])}
 
     def _concept(self, uri: str, scheme: str, labels: dict[str, str] | str) -> None:
         """State a value's vocabulary and label, so that validators (GovData's
@@ -154,9 +182,7 @@ class DCATAPDeProfile(RDFProfile):
 
     def _chosen_concepts(self, dataset_ref: Node) -> None:
         for key, predicate, scheme in CHOSEN:
-            field = self._schema_field(key) or {}
-            labels = {choice["value"]: choice.get("label") or choice["value"]
-                      for choice in field.get("choices", [])}
+            labels = self._choice_labels(key)
             for value in self.g.objects(dataset_ref, predicate):
                 if str(value) in labels:
                     self._concept(str(value), str(scheme), labels[str(value)])
@@ -178,15 +204,25 @@ class DCATAPDeProfile(RDFProfile):
         """dcat:inSeries, the neighbours (dcat:prev/next) and the series itself
         (title, description, publisher, first/last), as ``series`` finds them
         for the caller."""
-        found = series.series_of(dataset_dict)
-        if found is None or not found.members:
+        identity = series.identity(dataset_dict)
+        if identity is None:
             return
-        ref = URIRef(tk.config.get("ckan.site_url").rstrip("/") + found.path)
+        written = _SERIES_WRITTEN.setdefault(self.g, {})
+        known = written.get(identity.key)
+        found = known or series.build(identity)
+        if not found.members:
+            return
+        ref = URIRef(_site() + found.path)
         self.g.add((dataset_ref, DCAT.inSeries, ref))
         previous, following = found.neighbours(dataset_dict["name"])
         for predicate, member in ((DCAT.prev, previous), (DCAT.next, following)):
             if member is not None:
                 self.g.add((dataset_ref, predicate, URIRef(dataset_uri(member))))
+        if known is None:
+            written[identity.key] = found
+            self._series_node(ref, found, publisher)
+
+    def _series_node(self, ref: URIRef, found: series.Series, publisher: Node | None) -> None:
         self.g.add((ref, RDF.type, DCAT.DatasetSeries))
         for lang, title in found.title.items():
             self.g.add((ref, DCT.title, Literal(title, lang=lang)))
@@ -212,8 +248,7 @@ class DCATAPDeProfile(RDFProfile):
         if not org.get("title"):
             return None
         return self._add_agent_to_graph(dataset_ref, DCT.publisher, {
-            "uri": f"{catalog_uri().rstrip('/')}/organization/{org.get('name')}",
-            "name": org["title"]})
+            "uri": str(_organization_ref(org)), "name": org["title"]})
 
     def _contact(self, dataset_ref: Node) -> None:
         """Every contact point reachable: one without e-mail or URL gets the
@@ -237,8 +272,7 @@ class DCATAPDeProfile(RDFProfile):
         if email:
             self.g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{email}")))
         else:
-            self.g.add((contact, VCARD.hasURL,
-                        URIRef(tk.config.get("ckan.site_url").rstrip("/") + "/about")))
+            self.g.add((contact, VCARD.hasURL, URIRef(_site() + "/about")))
 
     def _roles(self, dataset_dict: dict[str, Any], dataset_ref: Node,
                publisher: Node | None) -> None:
@@ -248,7 +282,7 @@ class DCATAPDeProfile(RDFProfile):
         org = dataset_dict.get("organization") or {}
         custodian = None
         if org.get("title"):
-            custodian = URIRef(f"{catalog_uri().rstrip('/')}/organization/{org.get('name')}")
+            custodian = _organization_ref(org)
             self.g.add((custodian, RDF.type, FOAF.Agent))
             self.g.add((custodian, RDF.type, FOAF.Organization))
             if not any(self.g.objects(custodian, FOAF.name)):
@@ -323,9 +357,8 @@ class DCATAPDeProfile(RDFProfile):
         spatial = vocabularies.geocoding_uri(
             tk.config.get("ckanext.vernetztestadt.default_ags"), None)
         if spatial:
-            self.g.add((catalog_ref, DCT.spatial, URIRef(spatial)))
-            self.g.add((URIRef(spatial), RDF.type, DCT.Location))
-        self._ranges()
+            self._location(catalog_ref, spatial)
+        self._ranges({catalog_ref, publisher, *self.g.objects(catalog_ref, DCAT.service)})
 
     def _catalog_description(self, catalog_ref: Node) -> None:
         """DCAT-AP requires one: the site's, else the portal's tagline."""
@@ -345,14 +378,13 @@ class DCATAPDeProfile(RDFProfile):
         office = local((texts().get("contact") or {}).get("office")) or tk.config.get(
             "ckan.site_title")
         return self._add_agent_to_graph(catalog_ref, DCT.publisher, {
-            "uri": tk.config.get("ckan.site_url").rstrip("/") + "/about",
+            "uri": _site() + "/about",
             "name": office})
 
     def _data_service(self, catalog_ref: Node, publisher: Node, licence: str | None,
                       service: dict[str, Any]) -> None:
         """One of the portal's APIs as a dcat:DataService of the catalog."""
-        site = tk.config.get("ckan.site_url").rstrip("/")
-        ref = URIRef(site + service["path"])
+        ref = URIRef(_site() + service["path"])
         self.g.add((catalog_ref, DCAT.service, ref))
         self.g.add((ref, RDF.type, DCAT.DataService))
         for lang, title in service["title"].items():

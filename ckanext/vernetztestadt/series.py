@@ -55,27 +55,58 @@ class Series:
                 self.members[at + 1] if at + 1 < len(names) else None)
 
 
-def declaration(dataset_type: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Identity:
+    """Which series: the type and the shared values (no search yet)."""
+
+    dataset_type: str
+    values: dict[str, str]
+    declared: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset_type}/{'~'.join(self.values.values())}"
+
+
+def _schema(dataset_type: str) -> dict[str, Any]:
     from ckanext.scheming.helpers import scheming_get_dataset_schema
 
-    schema = scheming_get_dataset_schema(dataset_type) or {}
-    return schema.get(SCHEMA_KEY)
+    return scheming_get_dataset_schema(dataset_type) or {}
 
 
-def _label(dataset_type: str, field_name: str, value: str, lang: str) -> str:
-    """A choice's label in ``lang`` (else German) where the field has choices."""
-    from ckanext.scheming.helpers import scheming_get_dataset_schema
+def _identity(dataset_type: str, values: dict[str, str]) -> Identity | None:
+    """Only values that look like keys: they go into a search filter, and a
+    series key comes from the URL."""
+    declared = _schema(dataset_type).get(SCHEMA_KEY)
+    if not declared or list(values) != declared["by"] or not all(
+            SAFE_VALUE.fullmatch(value) for value in values.values()):
+        return None
+    return Identity(dataset_type, values, declared)
 
-    schema = scheming_get_dataset_schema(dataset_type) or {}
-    for found in schema.get("dataset_fields", []):
-        if found["field_name"] == field_name:
-            for choice in found.get("choices", []):
-                if choice["value"] == value:
-                    label = choice.get("label") or value
-                    if isinstance(label, dict):
-                        return label.get(lang) or label.get("de") or value
-                    return label
-    return value
+
+def identity(dataset: dict[str, Any]) -> Identity | None:
+    """The series a dataset belongs to; None where its type declares none or
+    it is no member (no ``order`` value, e.g. a time series of all editions)."""
+    declared = _schema(dataset.get("type") or "").get(SCHEMA_KEY)
+    if not declared or dataset.get(declared["order"]) in (None, ""):
+        return None
+    return _identity(dataset["type"], {name: str(dataset.get(name) or "")
+                                       for name in declared["by"]})
+
+
+def _labels(dataset_type: str, lang: str, values: dict[str, str]) -> dict[str, str]:
+    """Each value as its choice's label in ``lang`` (else German), where the
+    field has choices; else the value."""
+    from ckanext.scheming.helpers import scheming_field_by_name
+
+    fields = _schema(dataset_type).get("dataset_fields", [])
+    labels = {}
+    for name, value in values.items():
+        choices = (scheming_field_by_name(fields, name) or {}).get("choices", [])
+        label = next((c.get("label") for c in choices if c["value"] == value), None) or value
+        labels[name] = (label.get(lang) or label.get("de") or value
+                        if isinstance(label, dict) else label)
+    return labels
 
 
 def _search(dataset_type: str, values: dict[str, str], context: dict[str, Any]
@@ -87,41 +118,31 @@ def _search(dataset_type: str, values: dict[str, str], context: dict[str, Any]
     return found["results"]
 
 
-def series_of(dataset: dict[str, Any], context: dict[str, Any] | None = None
-              ) -> Series | None:
-    """The series a dataset belongs to, with its members in order (those the
-    caller may read); None where its type declares none or it is no member."""
-    declared = declaration(dataset.get("type") or "")
-    if not declared or dataset.get(declared["order"]) in (None, ""):
-        return None
-    values = {name: str(dataset.get(name) or "") for name in declared["by"]}
-    if not all(SAFE_VALUE.fullmatch(value) for value in values.values()):
-        return None
-    return _build(dataset["type"], values, declared, context)
-
-
-def _build(dataset_type: str, values: dict[str, str], declared: dict[str, Any],
-           context: dict[str, Any] | None) -> Series:
-    order = declared["order"]
-    title = {lang: text.format(**{name: _label(dataset_type, name, value, lang)
-                                  for name, value in values.items()})
-             for lang, text in declared["title"].items()}
-    members = [m for m in _search(dataset_type, values, context or {})
+def build(found: Identity, context: dict[str, Any] | None = None) -> Series:
+    """The series with its members in order (those the caller may read)."""
+    order, values = found.declared["order"], found.values
+    title = {lang: text.format(**_labels(found.dataset_type, lang, values))
+             for lang, text in found.declared["title"].items()}
+    members = [m for m in _search(found.dataset_type, values, context or {})
                if m.get(order) not in (None, "")
                and all(str(m.get(n) or "") == v for n, v in values.items())]
     members.sort(key=lambda member: str(member[order]).zfill(12))
-    return Series(dataset_type, "~".join(values.values()), values, title, members)
+    return Series(found.dataset_type, "~".join(values.values()), values, title, members)
+
+
+def series_of(dataset: dict[str, Any], context: dict[str, Any] | None = None
+              ) -> Series | None:
+    found = identity(dataset)
+    return build(found, context) if found else None
 
 
 def series_by_key(dataset_type: str, key: str, context: dict[str, Any]) -> Series | None:
-    declared = declaration(dataset_type)
-    if not declared:
-        return None
+    declared = _schema(dataset_type).get(SCHEMA_KEY)
     parts = key.split("~")
-    if len(parts) != len(declared["by"]) or not all(SAFE_VALUE.fullmatch(p) for p in parts):
+    if not declared or len(parts) != len(declared["by"]):
         return None
-    return _build(dataset_type, dict(zip(declared["by"], parts, strict=True)), declared,
-                  context)
+    found = _identity(dataset_type, dict(zip(declared["by"], parts, strict=True)))
+    return build(found, context) if found else None
 
 
 # -- the series page -----------------------------------------------------------
