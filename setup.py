@@ -51,6 +51,8 @@ setup(
             "vernetztestadt_broadband = "
             "ckanext.vernetztestadt.plugin:BroadbandHarvesterPlugin",
             "vernetztestadt_wifi = ckanext.vernetztestadt.plugin:WifiHarvesterPlugin",
+            "vernetztestadt_dcat = ckanext.vernetztestadt.plugin:DcatHarvesterPlugin",
+            "vernetztestadt_ckan = ckanext.vernetztestadt.plugin:CkanHarvesterPlugin",
             "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
             "vernetztestadt_map = ckanext.vernetztestadt.plugin:MapViewPlugin",
         ],

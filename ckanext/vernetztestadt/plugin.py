@@ -31,6 +31,7 @@ from . import (
     validators,
 )
 from .harvest.broadband_source import BroadbandHarvester
+from .harvest.catalogs import DcatHarvester, RegionalCkanHarvester
 from .harvest.ranking_source import RankingHarvester
 from .harvest.wifi_source import WifiHarvester
 from .search import backend as search_backend
@@ -211,6 +212,20 @@ class BroadbandHarvesterPlugin(BroadbandHarvester, p.SingletonPlugin):
 
 class WifiHarvesterPlugin(WifiHarvester, p.SingletonPlugin):
     """``vernetztestadt_wifi``: the WiFi hotspot harvester."""
+
+    p.implements(IHarvester)
+
+
+class DcatHarvesterPlugin(DcatHarvester, p.SingletonPlugin):
+    """``vernetztestadt_dcat``: DCAT-AP.de catalogs (ckanext-dcat's RDF
+    harvester through the portal's URL policy)."""
+
+    p.implements(IHarvester)
+
+
+class CkanHarvesterPlugin(RegionalCkanHarvester, p.SingletonPlugin):
+    """``vernetztestadt_ckan``: another CKAN portal's Action API
+    (ckanext-harvest's CKAN harvester through the portal's URL policy)."""
 
     p.implements(IHarvester)
 

@@ -30,6 +30,7 @@ from ckanext.dcat.utils import catalog_uri, dataset_uri, resource_uri
 from . import series, vocabularies
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
 GEODCATAP = Namespace("http://data.europa.eu/930/")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
@@ -88,10 +89,13 @@ def check_configuration() -> None:
 
 
 def contributor_ids(dataset_dict: dict[str, Any]) -> list[str]:
-    """The portal's official ID, and the dataset's own where it is not another
-    official one (GovData wants exactly one from the list)."""
+    """The portal's official ID, and the dataset's own where it is not an
+    official one; a dataset naming an official ID (imported from another
+    contributor) keeps just that one (GovData wants exactly one from the list)."""
     portal = tk.config.get(CONTRIBUTOR_OPTION)
     own = (dataset_dict.get("contributor_id") or "").strip()
+    if vocabularies.is_official_contributor(own):
+        return [own]  # another contributor's dataset (imported): its own ID
     extra = [own] if own and own != portal and not vocabularies.is_official_contributor(
         own) else []
     return [portal, *extra]
@@ -117,10 +121,44 @@ class DCATAPDeProfile(RDFProfile):
         for resource in dataset_dict.get("resources", []):
             self._distribution(dataset_dict, resource, CleanedURIRef(resource_uri(resource)))
         self._geometries(self.g.objects(dataset_ref, DCT.spatial))
-        self._ranges({dataset_ref, *self.g.objects(dataset_ref, DCAT.distribution),
-                      *self.g.objects(dataset_ref, DCT.publisher),
+        self._identifiers(dataset_ref)
+        self._samples(dataset_ref)
+        own = {dataset_ref, *self.g.objects(dataset_ref, DCAT.distribution)}
+        self._languages(own)
+        self._ranges({*own, *self.g.objects(dataset_ref, DCT.publisher),
                       *self.g.objects(dataset_ref, DCT.creator),
                       *self.g.objects(dataset_ref, GEODCATAP.custodian)})
+
+    def _identifiers(self, dataset_ref: Node) -> None:
+        """``dct:identifier`` is a text (DCAT-AP 3); ckanext-dcat writes an
+        identifier that looks like a URL (an imported dataset's) as a node."""
+        for value in list(self.g.objects(dataset_ref, DCT.identifier)):
+            if isinstance(value, URIRef):
+                self.g.remove((dataset_ref, DCT.identifier, value))
+                self.g.add((dataset_ref, DCT.identifier, Literal(str(value))))
+
+    def _samples(self, dataset_ref: Node) -> None:
+        """``adms:sample`` is a distribution: a sample kept as its URL (an
+        imported dataset's) becomes one with that access URL; any other text
+        is dropped."""
+        for value in list(self.g.objects(dataset_ref, ADMS.sample)):
+            if not isinstance(value, Literal):
+                continue
+            self.g.remove((dataset_ref, ADMS.sample, value))
+            if str(value).startswith(("http://", "https://")):
+                sample = BNode()
+                self.g.add((dataset_ref, ADMS.sample, sample))
+                self.g.add((sample, RDF.type, DCAT.Distribution))
+                self.g.add((sample, DCAT.accessURL, URIRef(str(value))))
+
+    def _languages(self, subjects: set[Node]) -> None:
+        """Each EU language of the dataset and its distributions as a concept
+        of the EU language scheme (the DCAT-AP.de vocabulary check)."""
+        for subject in subjects:
+            for language in list(self.g.objects(subject, DCT.language)):
+                code = str(language).removeprefix(vocabularies.LANGUAGE)
+                if isinstance(language, URIRef) and code != str(language):
+                    self._concept(str(language), vocabularies.LANGUAGE.rstrip("/"), code)
 
     def _ranges(self, subjects: set[Node]) -> None:
         """Type the values of ``subjects`` (this dataset's nodes, not the
@@ -417,6 +455,9 @@ class DCATAPDeProfile(RDFProfile):
             attribution = self.g.value(distribution, DCATDE.licenseAttributionByText)
             if attribution is not None:
                 dataset_dict.setdefault("license_attribution", str(attribution))
+        themes = [str(o) for o in self.g.objects(dataset_ref, DCAT.theme)]
+        if themes:  # the multiple choice as a list (ckanext-dcat gives a JSON text)
+            dataset_dict["theme"] = themes
         self._formats_from_uris(dataset_dict)
         return dataset_dict
 

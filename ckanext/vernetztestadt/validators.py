@@ -3,7 +3,8 @@
 Owns: the checks named in ``schemas/*.yaml`` as ``vernetztestadt_*``: AGS,
 licence, end date not before start date, GeoJSON geometry inside a plausible
 area, bounding box derived from the geometry, URIs, Table Schema references,
-defaults taken from configuration, and fields only harvests may write
+defaults taken from configuration (not for another portal's datasets:
+``foreign_metadata``), and fields only harvests may write
 (``harvest_provenance``: client input is replaced by the stored value).
 Messages are German msgids with English in the translation catalogue.
 
@@ -14,8 +15,10 @@ updating) or files; resolving a Table Schema to its content is
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -36,12 +39,29 @@ def _is_empty(value: Any) -> bool:
     return value is missing or value is None or (isinstance(value, str) and not value.strip())
 
 
+#: set by ``foreign_metadata``
+_FOREIGN: contextvars.ContextVar[bool] = contextvars.ContextVar("vernetztestadt_foreign",
+                                                                default=False)
+
+
+@contextlib.contextmanager
+def foreign_metadata() -> Iterator[None]:
+    """Within this block the city's defaults (its AGS, its licence) are not
+    filled in: another portal's dataset says for itself where it lies and
+    under which licence (the catalog imports)."""
+    token = _FOREIGN.set(True)
+    try:
+        yield
+    finally:
+        _FOREIGN.reset(token)
+
+
 def default_from_config(config_key: str) -> Validator:
     """``vernetztestadt_default_from_config(<key>)``: fill an empty value from
     the configuration (e.g. the city's AGS or licence)."""
 
     def validator(key: Any, data: dict, errors: dict, context: dict) -> None:
-        if _is_empty(data.get(key)):
+        if _is_empty(data.get(key)) and not _FOREIGN.get():
             data[key] = tk.config.get(config_key)
 
     return validator
@@ -74,13 +94,14 @@ def license_id(value: Any, context: dict) -> Any:
 
 
 def ags(value: Any, context: dict) -> Any:
-    """Amtlicher Gemeindeschlüssel: 8 digits (municipality) or 5 (district)."""
+    """Amtlicher Gemeindeschlüssel: 8 digits (municipality), 5 (district) or
+    2 (state: the key of a Land, as DCAT-AP.de geocodes state data)."""
     if _is_empty(value):
         return value
     text = str(value).strip()
-    if not (text.isascii() and text.isdigit() and len(text) in (5, 8)):
-        raise tk.Invalid(_("Der AGS muss aus 8 Ziffern (Gemeinde) oder 5 Ziffern (Kreis) "
-                           "bestehen, z. B. 05513000."))
+    if not (text.isascii() and text.isdigit() and len(text) in (2, 5, 8)):
+        raise tk.Invalid(_("Der AGS muss aus 8 Ziffern (Gemeinde), 5 Ziffern (Kreis) oder "
+                           "2 Ziffern (Land) bestehen, z. B. 05513000."))
     return text
 
 

@@ -98,3 +98,11 @@ def check(data: Graph, name: str) -> Report:
 
 def check_all(data: Graph) -> list[Report]:
     return [check(data, name) for name in SETS]
+
+
+def conforms(reports: list[Report], what: str) -> None:
+    for report in reports:
+        if report.warnings:
+            print(f"{what}: {len(report.warnings)} Warnungen / warnings\n{report.explain()}")
+    failed = [report for report in reports if report.violations]
+    assert not failed, "\n".join(report.explain() for report in failed)

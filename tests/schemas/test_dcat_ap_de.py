@@ -14,21 +14,13 @@ from ckan.tests import factories, helpers
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from schema_examples import TYPE_FIELDS, example
-from shacl_shapes import Report, check_all
+from shacl_shapes import check_all, conforms
 
 from ckanext.vernetztestadt.profiles import CONTRIBUTOR_OPTION, DCATDE, GEODCATAP
 
 TYPES = sorted(TYPE_FIELDS)
 CKAN = Path(sys.executable).with_name("ckan")
 TEST_INI = Path(__file__).resolve().parents[2] / "test.ini"
-
-
-def conforms(reports: list[Report], what: str) -> None:
-    for report in reports:
-        if report.warnings:
-            print(f"{what}: {len(report.warnings)} Warnungen / warnings\n{report.explain()}")
-    failed = [report for report in reports if report.violations]
-    assert not failed, "\n".join(report.explain() for report in failed)
 
 
 def turtle(app, path: str) -> Graph:

@@ -23,7 +23,8 @@ from . import config as source_config
 
 #: ckanext-harvest's schedules (``harvest_source_frequency_exists``).
 FREQUENCIES = ("MANUAL", "MONTHLY", "WEEKLY", "BIWEEKLY", "DAILY", "ALWAYS")
-SOURCE_TYPES = ("vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband")
+SOURCE_TYPES = ("vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
+                "vernetztestadt_dcat", "vernetztestadt_ckan")
 _NAME = re.compile(r"[a-z0-9_-]{2,100}")
 _REQUIRED = ("name", "type", "title", "url", "organization")
 

@@ -20,6 +20,9 @@ Must not touch: how a file is validated (``service``/``engine``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -238,6 +241,25 @@ def enabled(context: dict[str, Any]) -> bool:
         tk.config.get("ckanext.vernetztestadt.validation.gate"))
 
 
+#: set by ``private_when_refused``: the problems of each change saved private
+_HOLD_PRIVATE: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "vernetztestadt_hold_private", default=None)
+
+
+@contextlib.contextmanager
+def private_when_refused() -> Iterator[list[str]]:
+    """Within this block a change the gate would refuse for its tables is
+    saved private instead (the catalog imports: another portal's metadata is
+    kept, but not published here before its tables pass); the list yielded
+    collects the German reasons of every change so held back."""
+    held: list[str] = []
+    token = _HOLD_PRIVATE.set(held)
+    try:
+        yield held
+    finally:
+        _HOLD_PRIVATE.reset(token)
+
+
 def _decide(data_dict: dict[str, Any], existing: dict[str, Any] | None,
             verdicts: Verdicts) -> tuple[dict[str, Any], bool, dict[int, dict[str, Any]]]:
     """The change as it may go ahead (maybe made private, maybe with files
@@ -255,6 +277,10 @@ def _decide(data_dict: dict[str, Any], existing: dict[str, Any] | None,
     if verdicts.only_waiting and _can_hold_back(data_dict, existing, verdicts):
         # a published dataset keeps serving its valid files meanwhile
         return data_dict, False, _hold_back(data_dict, existing, verdicts)
+    held = _HOLD_PRIVATE.get()
+    if held is not None and data_dict.get("owner_org", (existing or {}).get("owner_org")):
+        held.extend(verdicts.problems)
+        return {**data_dict, "private": True}, False, {}
     raise refusal(verdicts.problems)
 
 
@@ -266,9 +292,17 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
     # caller who may not make this change
     tk.check_access(action, context, data_dict)
     existing = _existing(action, data_dict)
-    own = _claim_resources(data_dict, existing)
-    verdicts = _judge_all(context, data_dict, existing, own)
-    data_dict, publish_later, held = _decide(data_dict, existing, verdicts)
+    try:
+        own = _claim_resources(data_dict, existing)
+        verdicts = _judge_all(context, data_dict, existing, own)
+        data_dict, publish_later, held = _decide(data_dict, existing, verdicts)
+    except tk.ValidationError:
+        # as CKAN does on its own validation errors: a caller's flushed work
+        # must not be committed with its error record (ckanext-dcat's RDF
+        # harvester has flushed a harvest object naming the dataset about to
+        # be created; committing it broke harvest_object_package_id_fkey)
+        _rollback()
+        raise
     pending = Pending(verdicts, publish_later, held)
     context[PENDING] = pending
     kept = previous.keep(_replaced_uploads(data_dict, existing))
@@ -288,6 +322,12 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
         context.pop(PENDING, None)
     kept.release()
     return result
+
+
+def _rollback() -> None:
+    import ckan.model as model
+
+    model.Session.rollback()
 
 
 def _replaced_uploads(data_dict: dict[str, Any], existing: dict[str, Any] | None,
