@@ -36,7 +36,7 @@ setup(
         "ckanext.vernetztestadt": [
             "config_declaration.yaml", "runtime/*.tmpl", "templates/**/*", "public/**/*",
             "assets/**/*", "i18n/**/*", "migration/**/*", "demo_data/**/*", "texts/*.yaml",
-            "vocabularies/*.txt",
+            "vocabularies/*.txt", "quality/*.yaml",
         ],
         "ckanext.vernetztestadt.schemas": ["*.yaml", "*.json", "tables/*"],
         "ckanext.vernetztestadt.harvesters": ["*.yaml", "snapshots/**/*"],
@@ -71,6 +71,7 @@ setup(
             ("**.py", "python", None),
             ("**.js", "javascript", None),
             ("**/templates/**.html", "ckan", None),
+            ("**/quality/criteria.yaml", "ckanext.vernetztestadt.quality.criteria:extract", None),
         ],
     },
 )

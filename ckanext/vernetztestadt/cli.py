@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+import ckan.plugins.toolkit as tk
 import click
 
 from . import demo, reindex, resources, upstream
 from .harvest import runner, sources
+from .quality import batch as quality_batch
+from .quality import display as quality_display
 from .validation import batch
 
 
@@ -80,6 +83,48 @@ def validate(datasets: tuple[str, ...], everything: bool, only_failed: bool, syn
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "0"
     click.echo(f"{len(chosen)} Ressourcen / resources: {summary}")
     if failed:
+        sys.exit(1)
+
+
+@vernetztestadt.group("metadata")
+def metadata_group() -> None:
+    """Metadatenqualität / metadata quality (quality/criteria.yaml)."""
+
+
+def _echo_checked(checked: quality_batch.Checked, site: str) -> None:
+    result = checked.assessment
+    click.echo(f"{checked.dataset['name']}: {result.score}/100, "
+               f"{quality_display.grade_label(result.grade)} / {result.grade}")
+    for finding in result.findings:
+        link = site + quality_display.link(finding, checked.dataset)
+        click.secho(f"  {quality_display.LEVEL_LABELS[finding.level]}  "
+                    f"{quality_display.text(finding)} -> {link}",
+                    fg="red" if finding.level == "MUST" else None)
+
+
+@metadata_group.command("check")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True,
+              help="Alle aktiven Datensätze, auch private / every active dataset.")
+def metadata_check(names: tuple[str, ...], everything: bool) -> None:
+    """Score and findings of the datasets NAMES (names or ids) or --all.
+
+    Exit code 1 when a dataset breaks a MUST criterion, 2 on wrong usage."""
+    if bool(names) == everything:
+        raise click.UsageError("Datensätze nennen oder --all / name datasets or use --all")
+    site = (tk.config.get("ckan.site_url") or "").rstrip("/")
+    checked: list[quality_batch.Checked] = []
+    try:
+        for one in quality_batch.check(list(names), everything):
+            _echo_checked(one, site)
+            checked.append(one)
+    except quality_batch.UnknownDataset as error:
+        raise click.UsageError(f"Datensatz nicht gefunden / dataset not found: {error}") from None
+    total = quality_batch.summary(checked)
+    click.echo(f"{total.datasets} Datensätze geprüft, {total.breaking} mit MUSS-Verstoß, "
+               f"Durchschnitt {total.average}/100 / {total.datasets} datasets checked, "
+               f"{total.breaking} breaking a MUST criterion, average {total.average}/100")
+    if total.breaking:
         sys.exit(1)
 
 

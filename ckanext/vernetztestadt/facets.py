@@ -2,6 +2,7 @@
 
 Owns: the ``display_name`` of facet items whose stored value is a code —
 validation statuses (``success`` -> "Gültig", in the page's language),
+metadata quality grades (``poor`` -> "Mangelhaft"),
 harvester types (``vernetztestadt_wifi`` -> the harvester's title), harvest
 schedules (``MANUAL`` -> "manuell") and EU
 data themes (their URI -> the ``vts_theme`` preset's label) — in
@@ -19,6 +20,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import flask
 
+from .quality import display as quality_display
+from .quality.assess import INDEX_FIELD as QUALITY_FIELD
 from .validation import display as validation_display
 from .validation.messages import N_
 
@@ -56,6 +59,7 @@ def _harvest_frequency(code: str) -> str:
 
 LABELS: dict[str, Callable[[str], str]] = {
     "validation_status": lambda value: validation_display.label(value)["text"],
+    QUALITY_FIELD: quality_display.grade_label,
     "source_type": _harvester_title,
     "frequency": _harvest_frequency,
     "vocab_theme": theme_label,

@@ -7,9 +7,12 @@ technologies) as lists in CKAN's multi-valued ``vocab_<field>`` index fields
 value is a facet value of its own and ``fq=vocab_theme:"…"`` works; and the
 spatial coverage as ckanext-spatial's ``spatial`` field, so that the map
 search (``ext_bbox``) finds the dataset; and the dataset's validation status,
-for its facet; and the title's sort key in German order (``title_string``,
-which only sorting reads). A harvest source gets its "validated" dict from package_show:
-ckanext-harvest re-indexes a source after each job with its unconverted extras
+for its facet; and its metadata quality grade (``vernetztestadt_quality``:
+good, fair, poor; a string field in both engines, Solr's catch-all ``*``
+and the PostgreSQL backend's string type), for its facet; and the title's
+sort key in German order (``title_string``, which only sorting reads). A
+harvest source gets its "validated" dict from package_show: ckanext-harvest
+re-indexes a source after each job with its unconverted extras
 in that place, so package_show (and harvest_source_show, and the /harvest
 list) would lose ``source_type`` and ``config``.
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from .quality import assess as quality
 
 
 def _validated(pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +68,8 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
                 pkg_dict[f"extras_{key}"] = " ".join(values)
     if dataset.get("validation_status"):  # added by package_show (validation.display)
         pkg_dict["validation_status"] = dataset["validation_status"]
+    if dataset and pkg_dict.get("type") != "harvest":
+        pkg_dict[quality.INDEX_FIELD] = quality.assess(dataset).grade
     geometry = _coverage_geometry(dataset)
     if geometry and not pkg_dict.get("extras_spatial"):
         pkg_dict["spatial"] = pkg_dict["extras_spatial"] = geometry

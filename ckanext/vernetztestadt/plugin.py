@@ -21,6 +21,7 @@ from . import (
     helpers,
     indexing,
     maps,
+    metadata_display,
     page_views,
     portal,
     profiles,
@@ -34,6 +35,10 @@ from .harvest.broadband_source import BroadbandHarvester
 from .harvest.catalogs import DcatHarvester, RegionalCkanHarvester
 from .harvest.ranking_source import RankingHarvester
 from .harvest.wifi_source import WifiHarvester
+from .quality import actions as quality_actions
+from .quality import display as quality_display
+from .quality import gate as quality_gate
+from .quality import views as quality_views
 from .search import backend as search_backend
 from .validation import actions as validation_actions
 from .validation import display as validation_display
@@ -53,16 +58,19 @@ def _unset(config: Any, key: str) -> bool:
 
 def _helpers() -> dict[str, Any]:
     return {**helpers.get_helpers(), **page_views.get_helpers(), **portal.get_helpers(),
-            **series.get_helpers()}
+            **series.get_helpers(), **quality_display.get_helpers()}
 
 
 def _blueprints() -> list[Any]:
     return [*validation_views.get_blueprints(), *portal.get_blueprints(),
-            *series.get_blueprints()]
+            *series.get_blueprints(), *metadata_display.get_blueprints(),
+            *quality_views.get_blueprints()]
 
 
 def _actions() -> dict[str, Any]:
-    return _one_table(validation_gate.get_actions(), validation_actions.get_actions(),
+    # the metadata gate outside the validation gate: refused before any file is read
+    return _one_table(quality_gate.get_actions(), validation_gate.get_actions(),
+                      validation_actions.get_actions(), quality_actions.get_actions(),
                       search_guard.get_actions(), *upstream.action_tables())
 
 
@@ -88,7 +96,8 @@ def _nested(outer: Any, inner: Any) -> Any:
 
 
 def _auth_functions() -> dict[str, Any]:
-    return {**validation_actions.get_auth_functions(), **upstream.get_auth_functions()}
+    return {**validation_actions.get_auth_functions(), **quality_actions.get_auth_functions(),
+            **upstream.get_auth_functions()}
 
 
 @tk.blanket.config_declarations
@@ -108,6 +117,7 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IMiddleware: once every blueprint is registered (harvest's too)
     def make_middleware(self, app: Any, config: Any) -> Any:
+        metadata_display.install(app)
         return upstream.install(search_guard.install_error_page(app))
 
     # IPackageController: runs before spatial_query's, which reads ``spatial``
@@ -138,6 +148,7 @@ class VernetzteStadtPlugin(p.SingletonPlugin, DefaultTranslation):
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         facets_dict["vocab_theme"] = tk._("Kategorie")
         facets_dict["validation_status"] = tk._("Prüfstatus")
+        facets_dict.update(quality_display.facets())  # for stewards only
         return facets_dict
 
     def organization_facets(self, facets_dict: dict[str, Any], organization_type: str,

@@ -37,6 +37,7 @@ GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 CONTRIBUTOR_OPTION = "ckanext.vernetztestadt.dcat.contributor_id"
 V2_ROLES_OPTION = "ckanext.vernetztestadt.dcat.v2_roles"
 EU = "http://publications.europa.eu/resource/authority/"
+MUSTERDATENKATALOG = "https://musterdatenkatalog.de/"
 THEMES = URIRef(EU + "data-theme")
 #: the class DCAT-AP 3 wants of a property's values, where ckanext-dcat
 #: leaves them untyped (the shapes check classes without inference)
@@ -112,6 +113,8 @@ class DCATAPDeProfile(RDFProfile):
         for uri in contributor_ids(dataset_dict):
             self.g.add((dataset_ref, DCATDE.contributorID, URIRef(uri)))
         self._geocoding(dataset_dict, dataset_ref)
+        if dataset_dict.get("musterdatensatz"):
+            self.g.add((dataset_ref, DCT.references, URIRef(dataset_dict["musterdatensatz"])))
         publisher = self._publisher(dataset_dict, dataset_ref)
         self._contact(dataset_ref)
         self._roles(dataset_dict, dataset_ref, publisher)
@@ -455,6 +458,10 @@ class DCATAPDeProfile(RDFProfile):
             attribution = self.g.value(distribution, DCATDE.licenseAttributionByText)
             if attribution is not None:
                 dataset_dict.setdefault("license_attribution", str(attribution))
+        model = next((str(o) for o in self.g.objects(dataset_ref, DCT.references)
+                      if str(o).startswith(MUSTERDATENKATALOG)), None)
+        if model:
+            dataset_dict["musterdatensatz"] = model
         themes = [str(o) for o in self.g.objects(dataset_ref, DCAT.theme)]
         if themes:  # the multiple choice as a list (ckanext-dcat gives a JSON text)
             dataset_dict["theme"] = themes

@@ -100,3 +100,21 @@ def test_the_language_switch_keeps_the_page(demo_portal: Portal, browse, screens
     with page.expect_navigation():
         page.select_option("#field-lang-select", label="Deutsch")
     assert page.url.endswith(f"/dataset/{dataset}") and "/en/" not in page.url
+
+
+def test_the_metadata_links_open_in_the_browser(demo_portal: Portal, browse,
+                                                screenshot) -> None:
+    """Each "Metadaten (DCAT-AP.de)" link shows the metadata in the browser
+    instead of starting a download (the RDF/XML one used to)."""
+    page, _ = browse(demo_portal.url)
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    dataset = f"{demo_portal.url}/dataset/{demo_portal.datasets['wifi_hotspots']}"
+    for label, marker in (("Turtle", "dcat:Dataset"), ("RDF/XML", "dcat:Dataset"),
+                          ("JSON-LD", "dcat:Dataset")):
+        page.goto(dataset)
+        with page.expect_navigation():
+            page.locator(".vts-metadata-links li a", has_text=label).click()
+        assert marker in page.locator("body").inner_text(), label
+        screenshot(page, f"metadata-{label.replace('/', '-').lower()}")
+    assert downloads == []

@@ -166,3 +166,35 @@ organization: stadt-gelsenkirchen
     assert "Prüfung nicht bestanden" in errors[0]
     assert "package_id_fkey" not in errors[0]
     assert HarvestObject.get(obj.id).package_id is None
+
+
+@pytest.mark.usefixtures("city")
+@pytest.mark.ckan_config("ckanext.vernetztestadt.metadata_gate", "true")
+def test_with_the_metadata_gate_an_import_breaking_a_must_is_kept_private(httpserver):
+    """A contact without e-mail or web page breaks a MUST convention: the
+    metadata gate would refuse it; in an import it is saved private, with the
+    gate's German message in the job log."""
+    catalog = """
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
+<https://example.org/dataset/ohne-kontakt> a dcat:Dataset ;
+  dct:title "Ohne erreichbaren Kontakt" ; dct:description "Nur ein Name." ;
+  dct:license <http://dcat-ap.de/def/licenses/dl-zero-de/2.0> ;
+  dcat:contactPoint [ a vcard:Organization ; vcard:fn "Nur ein Name" ] .
+"""
+    httpserver.expect_request("/catalog.ttl").respond_with_data(catalog,
+                                                                content_type="text/turtle")
+    definition = sources.parse(f"""
+name: dcat-gate
+type: vernetztestadt_dcat
+title: Katalog
+url: {httpserver.url_for('/catalog.ttl')}
+organization: stadt-gelsenkirchen
+""", "dcat-gate.yaml")
+    runner.sync([definition])
+    result = runner.run(definition.name)
+    assert not result.errors, result.errors
+    assert _packages()["ohne-erreichbaren-kontakt"]["private"] is True
+    log = helpers.call_action("harvest_log_list", context={"ignore_auth": True}, limit=50)
+    assert any("weder E-Mail noch Webseite" in entry["content"] for entry in log)

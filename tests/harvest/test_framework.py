@@ -168,7 +168,9 @@ def test_a_source_keeps_its_type_and_config_after_a_job(city, cli):
 @pytest.mark.search
 def test_the_harvest_pages_list_sources_and_finished_jobs(city, cli, app):
     invoke(cli, "vernetztestadt", "sources", "sync")
-    invoke(cli, "vernetztestadt", "harvest", "--all")
+    # the sources with offline snapshots (a live one needs its server)
+    invoke(cli, "vernetztestadt", "harvest",
+           *[name for name, d in SHIPPED.items() if d.url.startswith("package:")])
     listing = app.get("/harvest/").body
     for name in SHIPPED:
         assert f'href="/harvest/{name}"' in listing

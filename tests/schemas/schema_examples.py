@@ -21,6 +21,8 @@ BASE = {
     "ags": "05513000",
     "political_geocoding_level": "http://dcat-ap.de/def/politicalGeocoding/Level/municipality",
     "contributor_id": "http://dcat-ap.de/def/contributors/stadtGelsenkirchen",
+    "musterdatensatz": "https://musterdatenkatalog.de/def/musterdatensatz/"
+                       "infrastruktur/wlan-hotspots",
     "contact": [{"name": "Open-Data-Team", "email": "opendata@example.invalid",
                  "url": "https://www.gelsenkirchen.de"}],
     "publisher": [{"name": "Stadt Gelsenkirchen", "url": "https://www.gelsenkirchen.de",

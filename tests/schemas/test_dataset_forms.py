@@ -91,9 +91,28 @@ def test_form_reports_field_errors_in_german(app, steward, city_org):
     pages = _form_pages(data, "dataset")
     app.post("/dataset/new", data=dict(pages[0], save="continue", _ckan_phase="dataset_new_1"),
              headers=headers, follow_redirects=False)
-    bad = dict(pages[1], ags="12", save="continue")
+    bad = dict(pages[1], ags="123", save="continue")
     res = app.post("/dataset/new/form-fehler/2", data=bad, headers=headers,
                    follow_redirects=False)
     assert res.status_code == 200
     assert "8 Ziffern" in res.body
     assert helpers.call_action("package_show", id="form-fehler")["ags"] == "05513000"
+
+
+def test_an_edit_page_saves_changed_contacts(app, steward, city_org):
+    """Editing the contact page keeps what the steward typed (scheming's page
+    view patches the dataset; the stored contacts used to win)."""
+    headers = {"Authorization": steward["token"]}
+    data = example("dataset", name="kontakt-aendern")
+    data["owner_org"] = city_org["id"]
+    helpers.call_action("package_create", context={"user": steward["name"]},
+                        **{**data, "resources": []})
+    page3 = _form_pages(data, "dataset")[2]
+    page3.update(_flat("contact", [{"name": "Neues Team", "email": "neu@example.invalid",
+                                    "url": ""}]))
+    res = app.post("/dataset/edit/kontakt-aendern/3", data=dict(page3, save="continue"),
+                   headers=headers, follow_redirects=False)
+    assert res.status_code == 302, res.body[:2000]
+    shown = helpers.call_action("package_show", id="kontakt-aendern")
+    assert [c["email"] for c in shown["contact"]] == ["neu@example.invalid"]
+    assert shown["publisher"] == data["publisher"]  # the other list as it was

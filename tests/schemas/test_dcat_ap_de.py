@@ -82,6 +82,8 @@ def test_the_german_terms_are_there(app, city_org):
     assert str(custodian).endswith("/organization/stadt-gelsenkirchen")
     assert graph.value(dataset, DCATDE.maintainer) == custodian
     assert len(list(graph.objects(dataset, DCAT.contactPoint))) == 1
+    # the Musterdatenkatalog entry the dataset names
+    assert graph.value(dataset, DCTERMS.references) == URIRef(sent["musterdatensatz"])
 
 
 @pytest.mark.usefixtures("demo_content")
@@ -123,3 +125,18 @@ def test_private_datasets_stay_out_of_the_catalog(app, city_org):
     catalog = app.get("/catalog.ttl")
     assert "intern" not in catalog.body
     assert app.get("/dataset/intern.ttl").status_code in (403, 404)
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_browsers_are_shown_the_metadata_harvesters_get_rdf(app):
+    """A browser opening ``.rdf``/``.jsonld`` as a page sees it as text (it
+    would download ``application/rdf+xml``); harvesters get the RDF types."""
+    for path, media_type in (("/catalog.rdf", "application/rdf+xml"),
+                             ("/catalog.jsonld", "application/ld+json")):
+        harvester = app.get(path)
+        assert harvester.headers["Content-Type"].startswith(media_type)
+        browser = app.get(path, headers={"Sec-Fetch-Dest": "document"})
+        assert browser.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert browser.headers["X-Content-Type-Options"] == "nosniff"
+        assert browser.body == harvester.body
+    assert app.get("/favicon.ico", follow_redirects=False).status_code in (301, 302)

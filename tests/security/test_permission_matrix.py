@@ -110,6 +110,9 @@ SURFACES: dict[str, list[Surface]] = {"datasets through the API": [
     S("package_search fq=tags", action("package_search", fq="tags:{tag}",
                                        include_private=True, include_drafts=True),
       targets=("public", "private", "draft"), who="all"),
+    # metadata quality: the dataset's editors only
+    S("metadata_quality_show", action("metadata_quality_show", id="{id}"), who="write",
+      shows=("id",)),
 ], "dataset pages": [
     S("dataset page", page("/dataset/{id}")),
     S("dataset page draws chart and map", page("/dataset/{id}"), targets=("private",),
@@ -193,7 +196,8 @@ SURFACES: dict[str, list[Surface]] = {"datasets through the API": [
     S("package_search private+drafts+deleted, facets", action(
         "package_search", include_private=True, include_drafts=True, include_deleted=True,
         rows=1000, **{"facet.field": json.dumps(["tags", "validation_status", "res_format",
-                                                 "organization", "res_name"])}),
+                                                 "organization", "res_name",
+                                                 "vernetztestadt_quality"])}),
       GLOBAL, "all", shows=("title", "tag"), reveals=("public", "private", "draft")),
     S("package_search fq=validation_status:failure", action(
         "package_search", fq="validation_status:failure", include_private=True,
@@ -203,6 +207,12 @@ SURFACES: dict[str, list[Surface]] = {"datasets through the API": [
       GLOBAL, "all", reveals=("private",)),
     S("organization page", page("/organization/stadt"), GLOBAL, "all",
       reveals=("public", "private")),
+    # the organization's stewards (the private dataset's writers) only
+    S("organization metadata quality page", page("/organization/stadt/metadatenqualitaet"),
+      ("private",), "write", reveals=("public", "private")),
+    S("metadata_quality_organization_list", action("metadata_quality_organization_list",
+                                                   id="stadt"),
+      ("private",), "write", reveals=("public", "private")),
     # CKAN lists a *group's* datasets here (fq groups:…): an organization's
     # are none, so the cell asserts only that nothing leaks and nothing breaks
     S("group_package_show", action("group_package_show", id="stadt"), GLOBAL, "all",

@@ -31,8 +31,9 @@ NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
 #: those of ckanext-activity (header, activity filter) as over CKAN's.
 PLUGINS = ["vernetztestadt", "activity", "scheming_datasets", "harvest",
            "vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
-           "vernetztestadt_dcat", "vernetztestadt_ckan", "vernetztestadt_chart", "vernetztestadt_map", "dcat",
-           "spatial_metadata", "spatial_query", "text_view", "image_view"]
+           "vernetztestadt_dcat", "vernetztestadt_ckan", "vernetztestadt_chart",
+           "vernetztestadt_map", "dcat", "spatial_metadata", "spatial_query", "text_view",
+           "image_view"]
 SEARCH_PLUGIN = "vernetztestadt_search"
 DEFAULT_VIEWS = ["text_view", "image_view", "vernetztestadt_map"]
 

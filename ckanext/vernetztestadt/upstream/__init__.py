@@ -14,7 +14,9 @@ of an organization's datasets), ``group_counts`` (the dataset counts of
 organization and group lists), ``permissions`` (asking auth functions for
 a caller), ``search_index`` (CKAN's ``ckan search-index`` commands, one
 line instead of a traceback when the search engine fails; registered by
-``get_commands``).
+``get_commands``). One fix that is not a tightening: ``scheming_pages``
+(ckanext-scheming's edit pages dropped changed contacts and other
+repeating fields).
 
 Must not touch: upstream packages' files, the portal's own actions and pages
 (validation gate, search guard, harvesters), which own their checks.
@@ -25,14 +27,24 @@ from typing import Any
 
 import flask
 
-from . import activity, csrf, group_counts, harvest, harvest_views, members, search_index, tags
+from . import (
+    activity,
+    csrf,
+    group_counts,
+    harvest,
+    harvest_views,
+    members,
+    scheming_pages,
+    search_index,
+    tags,
+)
 
 
 def action_tables() -> list[dict[str, Any]]:
     """Each module's chained actions; the plugin nests those of one name
     (``activity_create``: harvest's, then activity's)."""
     return [harvest.get_actions(), tags.get_actions(), members.get_actions(),
-            group_counts.get_actions(), activity.get_actions()]
+            group_counts.get_actions(), activity.get_actions(), scheming_pages.get_actions()]
 
 
 def get_auth_functions() -> dict[str, Any]:

@@ -33,7 +33,7 @@ from .engine import Outcome
 
 
 # -- deciding --------------------------------------------------------------
-def _existing(action: str, data_dict: dict[str, Any]) -> dict[str, Any] | None:
+def changed_dataset(action: str, data_dict: dict[str, Any]) -> dict[str, Any] | None:
     """The dataset an update changes (a create changes none, whatever name it
     asks for); read only after the caller's right to change it was checked."""
     ident = data_dict.get("id") or data_dict.get("name")
@@ -260,6 +260,18 @@ def private_when_refused() -> Iterator[list[str]]:
         _HOLD_PRIVATE.reset(token)
 
 
+def hold_private(data_dict: dict[str, Any], existing: dict[str, Any] | None,
+                 problems: list[str]) -> bool:
+    """Within ``private_when_refused`` (and for a dataset of an organization):
+    note ``problems`` and say that the change is to be saved private instead
+    of refused (the metadata gate asks too)."""
+    held = _HOLD_PRIVATE.get()
+    if held is None or not data_dict.get("owner_org", (existing or {}).get("owner_org")):
+        return False
+    held.extend(problems)
+    return True
+
+
 def _decide(data_dict: dict[str, Any], existing: dict[str, Any] | None,
             verdicts: Verdicts) -> tuple[dict[str, Any], bool, dict[int, dict[str, Any]]]:
     """The change as it may go ahead (maybe made private, maybe with files
@@ -277,9 +289,7 @@ def _decide(data_dict: dict[str, Any], existing: dict[str, Any] | None,
     if verdicts.only_waiting and _can_hold_back(data_dict, existing, verdicts):
         # a published dataset keeps serving its valid files meanwhile
         return data_dict, False, _hold_back(data_dict, existing, verdicts)
-    held = _HOLD_PRIVATE.get()
-    if held is not None and data_dict.get("owner_org", (existing or {}).get("owner_org")):
-        held.extend(verdicts.problems)
+    if hold_private(data_dict, existing, verdicts.problems):
         return {**data_dict, "private": True}, False, {}
     raise refusal(verdicts.problems)
 
@@ -291,7 +301,7 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
     # CKAN's own check first: nothing is read, fetched or validated for a
     # caller who may not make this change
     tk.check_access(action, context, data_dict)
-    existing = _existing(action, data_dict)
+    existing = changed_dataset(action, data_dict)
     try:
         own = _claim_resources(data_dict, existing)
         verdicts = _judge_all(context, data_dict, existing, own)
@@ -393,7 +403,7 @@ def bulk_update_public(original: Any, context: dict[str, Any],
         return original(context, data_dict)
     tk.check_access("bulk_update_public", context, data_dict)
     problems = []
-    for package in _bulk_targets(data_dict):
+    for package in bulk_targets(data_dict):
         own = {r["id"] for r in package["resources"]}
         verdicts = _judge_all(context, {"resources": package["resources"]}, package, own)
         Pending(verdicts, False, {}).record(package["id"], package["resources"])
@@ -405,7 +415,7 @@ def bulk_update_public(original: Any, context: dict[str, Any],
     return original(context, data_dict)
 
 
-def _bulk_targets(data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+def bulk_targets(data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """The datasets CKAN's bulk_update_public changes: the named ones that
     belong to the organization the caller was authorized for."""
     import ckan.model as model
