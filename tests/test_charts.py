@@ -11,15 +11,17 @@ from ckanext.vernetztestadt import charts
 from ckanext.vernetztestadt.harvest.broadband_source import CHART as BROADBAND
 from ckanext.vernetztestadt.harvest.ranking_source import CHART as RANKING
 
+#: Gelsenkirchen's published shares (Breitbandatlas | Gigabit-Grundbuch, end of
+#: 2018 and end of 2020; harvesters/snapshots/README.md)
 BROADBAND_ROWS = [
-    {"reference_date": "2019-12-31", "technology": "all", "min_mbit": "50",
-     "households_pct": "95,1"},
-    {"reference_date": "2024-06-30", "technology": "all", "min_mbit": "50",
-     "households_pct": "99,2"},
-    {"reference_date": "2019-12-31", "technology": "ftth_b", "min_mbit": "1000",
-     "households_pct": "21,7"},
-    {"reference_date": "2024-06-30", "technology": "ftth_b", "min_mbit": "1000",
-     "households_pct": "40,3"},
+    {"reference_date": "2018-12-31", "technology": "all", "min_mbit": "50",
+     "households_pct": "98"},
+    {"reference_date": "2020-12-31", "technology": "all", "min_mbit": "50",
+     "households_pct": "99,39"},
+    {"reference_date": "2018-12-31", "technology": "ftth_b", "min_mbit": "1000",
+     "households_pct": "6"},
+    {"reference_date": "2020-12-31", "technology": "ftth_b", "min_mbit": "1000",
+     "households_pct": "47,99"},
 ]
 
 
@@ -46,10 +48,12 @@ def test_shares_run_from_0_at_the_bottom_to_100_at_the_top():
     ticks = tick_positions(svg)
     assert list(ticks) == ["0", "20", "40", "60", "80", "100"]
     assert ticks["0"] == charts.HEIGHT - charts.BOTTOM and ticks["100"] == charts.TOP
-    high = point_y(svg, "alle Technologien ≥ 50 Mbit/s 30.06.2024: Haushalte in % 99,2")
-    low = point_y(svg, "FTTH/B ≥ 1000 Mbit/s 31.12.2019: Haushalte in % 21,7")
-    assert high < low  # 99,2 % above 21,7 %
-    assert high == pytest.approx(ticks["100"] + 0.008 * (ticks["0"] - ticks["100"]), abs=0.2)
+    high = point_y(svg, "alle Technologien ≥ 50 Mbit/s 31.12.2020: Haushalte in % 99,39")
+    low = point_y(svg, "FTTH/B ≥ 1000 Mbit/s 31.12.2018: Haushalte in % 6")
+    assert high < low  # 99,39 % above 6 %
+    span = ticks["0"] - ticks["100"]
+    assert high == pytest.approx(ticks["100"] + 0.0061 * span, abs=0.2)
+    assert low == pytest.approx(ticks["100"] + 0.94 * span, abs=0.2)
 
 
 def test_places_have_1_on_top_and_the_line_above_the_axis():
@@ -90,10 +94,10 @@ def test_a_text_alternative_and_a_table():
                                    ",")
     desc = re.search(r"<desc>([^<]+)</desc>", str(charts.svg(chart))).group(1)
     assert desc == ("Haushalte in % für alle Technologien ≥ 50 Mbit/s, FTTH/B ≥ 1000 Mbit/s "
-                    "(2), Stichtag 31.12.2019 bis 30.06.2024; Werte von 21,7 bis 99,2.")
+                    "(2), Stichtag 31.12.2018 bis 31.12.2020; Werte von 6 bis 99,39.")
     table = str(charts.data_table(chart))
-    assert '<th scope="col">31.12.2019</th>' in table
-    assert '<th scope="row">FTTH/B ≥ 1000 Mbit/s</th><td>21,7</td><td>40,3</td>' in table
+    assert '<th scope="col">31.12.2018</th>' in table
+    assert '<th scope="row">FTTH/B ≥ 1000 Mbit/s</th><td>6</td><td>47,99</td>' in table
 
 
 def test_dots_place_one_point_per_category():
@@ -115,7 +119,7 @@ def test_dots_place_one_point_per_category():
 
 @pytest.mark.parametrize("values, inverted, fixed, low, high", [
     ([6, 6], True, None, 1, 8), ([22, 11, 4], True, None, 1, 30), ([1], True, None, 1, 2),
-    ([21.7, 99.2], False, (0, 100), 0, 100), ([3.5, 7.2], False, None, 0, 8),
+    ([6, 99.39], False, (0, 100), 0, 100), ([3.5, 7.2], False, None, 0, 8),
     ([-3, 5], False, None, -4, 6), ([0, 0], False, None, 0, 0.2)])
 def test_value_axes(values, inverted, fixed, low, high):
     axis = charts.value_axis(values, inverted, fixed)

@@ -19,6 +19,41 @@ def axis_values(chart: Any) -> list[float]:
     return [float(tick["text"].replace(".", "").replace(",", ".")) for tick in ticks]
 
 
+def point_middle(chart: Any, tip: str) -> float:
+    """The height of the middle of the point whose tooltip holds ``tip``."""
+    point = chart.locator("circle", has=chart.page.locator("title", has_text=tip))
+    box = point.bounding_box()
+    assert box, tip
+    return box["y"] + box["height"] / 2
+
+
+def tick_middle(chart: Any, label: str) -> float:
+    """The middle of the y-axis label ``label``: the height of its grid line."""
+    ticks = chart.locator('text[text-anchor="end"]').all()
+    box = next(tick.bounding_box() for tick in ticks if tick.text_content() == label)
+    assert box, label
+    return box["y"] + box["height"] / 2
+
+
+def gigabit_shares_are_the_published_ones(page: Any, chart: Any) -> None:
+    """Gelsenkirchen's real figures (Breitbandatlas, households with ≥ 1000
+    Mbit/s: 6 % end of 2018, 81,18 % end of 2020) where the chart draws them,
+    in its table, and the attribution the source requires on the page."""
+    series = "alle Technologien ≥ 1000 Mbit/s"
+    low = point_middle(chart, f"{series} 31.12.2018: Haushalte in % 6")
+    high = point_middle(chart, f"{series} 31.12.2020: Haushalte in % 81,18")
+    zero, hundred = tick_middle(chart, "0"), tick_middle(chart, "100")
+    span = zero - hundred
+    assert abs((zero - low) / span - 0.06) < 0.02 and abs((zero - high) / span - 0.8118) < 0.02
+    page.locator(".vts-chart-table summary").first.click()
+    table = page.locator(".vts-chart-table table").first
+    assert table.is_visible()
+    assert table.locator("thead th").all_inner_texts()[1:] == ["31.12.2018", "31.12.2020"]
+    row = table.locator("tr", has=page.locator("th", has_text=series))
+    assert row.locator("td").all_inner_texts() == ["6", "81,18"]
+    assert page.get_by_text("Breitbandatlas | Gigabit-Grundbuch").first.is_visible()
+
+
 def test_a_visitor_finds_the_map_the_chart_and_a_report(demo_portal: Portal, browse,
                                                         screenshot) -> None:
     page, _ = browse(demo_portal.url)
@@ -69,6 +104,7 @@ def test_a_visitor_finds_the_map_the_chart_and_a_report(demo_portal: Portal, bro
         legend = item.bounding_box()
         assert legend and box and legend["x"] + legend["width"] <= box["x"] + box["width"] + 1
     assert chart.locator("desc").text_content().strip()  # the text alternative
+    gigabit_shares_are_the_published_ones(page, chart)
     screenshot(page, "visitor-4-broadband-chart")
 
     # a ranking edition: rank 1 at the top

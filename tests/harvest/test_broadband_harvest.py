@@ -1,7 +1,9 @@
 """The broadband harvester on the shared framework: one dataset per reference
 date and a time series with a chart, through ckanext-harvest's stages and
 the publication gate. Documents (synthetic, fixtures/broadband/README.md)
-are served by pytest-httpserver."""
+are served by pytest-httpserver; the shipped source
+``breitband-gelsenkirchen`` is harvested from its real snapshots
+(harvesters/snapshots/README.md)."""
 from __future__ import annotations
 
 import csv
@@ -14,8 +16,16 @@ from ckan.logic import ValidationError
 from ckan.tests import helpers
 from conftest import site_user
 
+from ckanext.vernetztestadt.harvest import runner, sources
+
 FIXTURES = Path(__file__).parent / "fixtures" / "broadband"
 GE = "05513000"
+SHIPPED = "breitband-gelsenkirchen"
+ATTRIBUTION = "Breitbandatlas | Gigabit-Grundbuch"
+#: Gelsenkirchen's published shares of households (Breitbandatlas, end of 2018 and 2020)
+PUBLISHED = {("2018-12-31", "all", "1000"): "6.0", ("2020-12-31", "all", "1000"): "81.18",
+             ("2018-12-31", "all", "50"): "98.0", ("2020-12-31", "all", "50"): "99.39",
+             ("2018-12-31", "ftth_b", "1000"): "6.0", ("2020-12-31", "ftth_b", "1000"): "47.99"}
 
 
 def serve(httpserver, name: str) -> str:
@@ -98,3 +108,40 @@ def test_the_source_config_is_checked(make_source):
                     {"reference_date": "30.06.2024"}, source_type="vernetztestadt_broadband")
     assert "„reference_date“ muss ein Datum JJJJ-MM-TT sein" in json.dumps(
         refused.value.error_dict, ensure_ascii=False)
+
+
+def shares(dataset: dict) -> dict[tuple[str, str, str], str]:
+    """(reference date, technology, min_mbit) -> households_pct as published."""
+    return {(r["reference_date"], r["technology"], r["min_mbit"]): r["households_pct"]
+            for r in rows_of(dataset)}
+
+
+@pytest.mark.search  # the job indexes
+def test_the_shipped_source_publishes_the_real_figures(city, app):
+    """``make portal``'s broadband source from its snapshots: the two
+    reference dates of the Breitbandatlas tables and the time series, with
+    Gelsenkirchen's published values and the attribution the source requires."""
+    runner.sync([d for d in sources.shipped() if d.name == SHIPPED])
+    result = runner.run(SHIPPED)
+    assert result.errors == [] and result.counts == {"added": 3}
+    dated = {day: helpers.call_action("package_show", id=f"breitband-{GE}-{day}")
+             for day in ("2018-12-31", "2020-12-31")}
+    for day, dataset in dated.items():
+        assert dataset["reference_date"].startswith(day)
+        assert dataset["title"] == (f"Breitbandverfügbarkeit Gelsenkirchen, Stand "
+                                    f"31.12.{day[:4]}")  # no note of synthetic data
+        assert {r["reference_date"] for r in rows_of(dataset)} == {day}
+    series = helpers.call_action("package_show", id=f"breitband-{GE}-zeitreihe")
+    found = shares(series)
+    assert {key: found[key] for key in PUBLISHED} == PUBLISHED
+    assert len(found) == 45 + 53  # every column of both tables
+    for dataset in (*dated.values(), series):
+        assert dataset["license_id"] == "dl-de-by-2.0"
+        assert dataset["license_attribution"].startswith(ATTRIBUTION)
+        assert dataset["validation_status"] == "success"
+        assert {r["source"].split(",")[0] for r in rows_of(dataset)} == {
+            f"{ATTRIBUTION} (https://gigabitgrundbuch.bund.de)"}
+    page = app.get(f"/dataset/breitband-{GE}-zeitreihe").body
+    assert ATTRIBUTION in page
+    assert "alle Technologien ≥ 1000 Mbit/s 31.12.2018: Haushalte in % 6<" in page
+    assert "alle Technologien ≥ 1000 Mbit/s 31.12.2020: Haushalte in % 81,18<" in page

@@ -164,11 +164,27 @@ def test_german_csv_comma_gives_the_same_rows():
     ("5G ≥ 100 Mbit/s", ("5g", 100)),
     ("5G SA ≥ 100 Mbit/s", ("5g_sa", 100)),
     ("WiMAX ≥ 50 Mbit/s", ("wimax", 50)),
+    # as the published municipality tables (end of 2018 and 2020) write them
+    ("leitungsg. Technologien ≥ 1000 Mbit/s", ("wired", 1000)),
+    ("mobile Technologien ≥ 6 Mbit/s", ("wireless", 6)),
+    ("CATV ≥ 400 Mbit/s", ("hfc", 400)),
 ])
 def test_german_header_labels(header, key):
     parsed = parse(german_csv(f"AGS;{header}", f"{AGS_GE};42.5"), reference_date=DAY)
     assert values(parsed) == {key: 42.5}
     assert parsed.rows[0]["area_name"] == AGS_GE  # no name column: the AGS
+
+
+def test_an_area_name_names_the_selected_area_of_a_file_without_names():
+    data = german_csv("AGS;alle Technologien ≥ 16 Mbit/s", f"{AGS_GE};99.5",
+                      "05999001;80.0", "05999002;70.0")
+    named = parse(data, reference_date=DAY, area_name=GE)
+    assert [r["area_name"] for r in named.rows] == [GE]
+    # in a district each municipality keeps its key; a name column wins
+    district = parse(data, ags="05999", reference_date=DAY, area_name="Kreis 05999")
+    assert sorted(r["area_name"] for r in district.rows) == ["05999001", "05999002"]
+    written = parse(fixture("german_semicolon.csv"), reference_date=DAY, area_name="anders")
+    assert {r["area_name"] for r in written.rows} == {GE}
 
 
 # --- coded_csv and legacy_csv -------------------------------------------------------

@@ -23,7 +23,12 @@ Layouts, recognised from the content (``detect_layout``):
   under a group row naming the technology of its block (merged cells: the
   label stands over the first column of the block and holds until the next).
 - ``german_csv``: one row per municipality, headers like
-  ``alle Technologien ≥ 16 Mbit/s`` (also ``>=``), any delimiter.
+  ``alle Technologien ≥ 16 Mbit/s`` (also ``>=``), any delimiter. The
+  published municipality tables of households (end of 2018: quoted AGS,
+  whole percents; end of 2020: unquoted AGS, two decimals, also ≥ 8 and
+  ≥ 10 Mbit/s and the districts of Berlin and Hamburg as 8-digit rows) have
+  no name column and label wired, wireless and cable columns
+  ``leitungsg. Technologien``, ``mobile Technologien`` and ``CATV``.
 - ``coded_csv``: ``verf_<tech>_<n>`` columns; ``<tech>`` is 300 (all
   technologies), 100 (wired), 200 (wireless) or a named technology (ftth,
   fttc, hfc, dsl, lte, 5g, 5gsa, wimax), ``<n>`` the minimum Mbit/s, for
@@ -46,7 +51,9 @@ every municipality whose AGS starts with them, each under its own AGS. A
 ``Verwaltungsebene`` column keeps a municipality's selection from picking
 district rows and vice versa. AGS cells that lost their leading zero
 (5513000) are padded. Only the selected rows are checked: a broken cell of
-another municipality must not stop the city's harvest.
+another municipality must not stop the city's harvest. Without a name column
+an area is named by the ``area_name`` argument (for the AGS asked for), else
+by its AGS.
 
 Reference date, first found wins: a ``Stichtag``/``Datum`` column of the
 selected rows; a note above the header (``Festnetz: 12.2025`` preferred,
@@ -109,11 +116,12 @@ _LEVEL_WORDS = (("gemeinde", 4), ("kreis", 3), ("land", 2), ("bund", 1))
 #: Technology labels as the Breitbandatlas writes them; compared by ``_key``.
 _TECHNOLOGY_LABELS = {
     "all": ("alle Technologien", "alle"),
-    "wired": ("leitungsgebunden",),
-    "wireless": ("drahtlos", "mobil", "drahtlos/mobil", "Mobilfunk"),
+    "wired": ("leitungsgebunden", "leitungsg. Technologien", "leitungsgebundene Technologien"),
+    "wireless": ("drahtlos", "mobil", "drahtlos/mobil", "Mobilfunk", "mobile Technologien",
+                 "drahtlose Technologien"),
     "ftth_b": ("FTTH/B", "FTTH", "FTTB", "FTTH/FTTB"),
     "fttc": ("FTTC/VDSL", "FTTC", "VDSL"),
-    "hfc": ("HFC/Kabel", "HFC", "Kabel", "Kabel (HFC)"),
+    "hfc": ("HFC/Kabel", "HFC", "Kabel", "Kabel (HFC)", "CATV"),
     "dsl": ("DSL", "ADSL"),
     "lte": ("LTE", "4G"),
     "5g": ("5G", "5G NSA"),
@@ -643,11 +651,13 @@ def _values(row: _Selected, table: _Table, sheet: str,
 
 
 def parse(data: bytes, *, ags: str = GELSENKIRCHEN, layout: str | None = None,
-          reference_date: str | None = None, source: str = "") -> Parsed:
+          reference_date: str | None = None, source: str = "",
+          area_name: str | None = None) -> Parsed:
     """Rows of ``broadband.json`` for ``ags`` (8 digits: a municipality, 5: a
     district) from a Breitbandatlas file; ``layout`` (one of ``LAYOUTS``) is
     detected when not given, ``reference_date`` (YYYY-MM-DD) is used when the
-    file states none."""
+    file states none, ``area_name`` names the area ``ags`` when the file
+    does not."""
     wanted = _wanted_ags(ags)
     given = _given_date(reference_date)
     grid, header_at, found, sheet = _read(data, layout)
@@ -660,7 +670,8 @@ def parse(data: bytes, *, ags: str = GELSENKIRCHEN, layout: str | None = None,
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, int], str] = {}
     for row in selected:
-        name = grids.cell_text(table.cell(row.cells, "name")) or row.ags
+        name = grids.cell_text(table.cell(row.cells, "name")) or (
+            area_name if area_name and row.ags == wanted else row.ags)
         for where, technology, min_mbit, percent in _values(row, table, sheet, skipped):
             key = (row.ags, technology, min_mbit)
             if key in seen:

@@ -2,11 +2,12 @@
 
 Owns: turning a broadband source's documents (Breitbandatlas CSV variants,
 XLSX, mobile long format; see ``broadband``) into items — one
-``broadband_coverage`` dataset per reference date for the configured AGS,
-and one time series across the dates with a chart of the shares of
-households with at least 50 and 1000 Mbit/s (all technologies), FTTH/B with
-1000 Mbit/s and 5G (older exports have no gigabit class; 50 Mbit/s, the
-former federal target, gives the line across all dates).
+``broadband_coverage`` dataset per reference date for the configured AGS
+(named by ``area_name`` where the files name no area), and one time series
+across the dates with a chart of the shares of households with at least 50
+and 1000 Mbit/s (all technologies), FTTH/B with 1000 Mbit/s and 5G (older
+exports have no gigabit class; 50 Mbit/s, the former federal target, gives
+the line across all dates).
 Values the parser skips (dash markers, columns outside the schema) are
 counted in the job log.
 
@@ -62,6 +63,8 @@ class BroadbandHarvester(Harvester):
             source_config.choice("breitbandatlas", "gigabit-grundbuch", "stadt"),
             "breitbandatlas"),
         Key("series", "Zeitreihe mit Diagramm veröffentlichen.", source_config.boolean, True),
+        Key("area_name", "Name des Gebiets (AGS der Quelle), wenn die Datei keinen nennt; "
+            "sonst steht dort der Gemeindeschlüssel.", source_config.nonempty_text),
     )
 
     def read(self, run: SourceRun) -> list[Item]:
@@ -86,7 +89,8 @@ class BroadbandHarvester(Harvester):
                 document.data, ags=config["ags"],
                 layout=entry.get("format") or config.get("format"),
                 reference_date=entry.get("reference_date") or config.get("reference_date"),
-                source=str(entry.get("source") or f"Breitbandatlas ({url})"))
+                source=str(entry.get("source") or f"Breitbandatlas ({url})"),
+                area_name=config.get("area_name"))
         except broadband.BroadbandFormatError as error:
             raise InputError(f"{url}: {error.message_de}") from None
         if parsed.skipped:
