@@ -51,7 +51,10 @@ def gigabit_shares_are_the_published_ones(page: Any, chart: Any) -> None:
     assert table.locator("thead th").all_inner_texts()[1:] == ["31.12.2018", "31.12.2020"]
     row = table.locator("tr", has=page.locator("th", has_text=series))
     assert row.locator("td").all_inner_texts() == ["6", "81,18"]
-    assert page.get_by_text("Breitbandatlas | Gigabit-Grundbuch").first.is_visible()
+    # the attribution right under the chart it belongs to
+    figure = page.locator("figure.vts-view-figure", has=chart)
+    assert "Quelle: Breitbandatlas | Gigabit-Grundbuch" in figure.locator(
+        ".vts-attribution").inner_text()
 
 
 def test_a_visitor_finds_the_map_the_chart_and_a_report(demo_portal: Portal, browse,
