@@ -231,7 +231,7 @@ def resource_table(resource: dict[str, Any]) -> ResourceTable | None:
         return None
     from ckan.lib.uploader import get_resource_uploader
 
-    from .validation.dialect import Declared, DialectError, sniff_bytes
+    from .tabular import Declared, DialectError, sniff_bytes
 
     try:
         with open(get_resource_uploader(resource).get_path(resource["id"]), "rb") as handle:

@@ -18,6 +18,7 @@ from .harvest import runner, sources
 from .quality import batch as quality_batch
 from .quality import display as quality_display
 from .validation import batch
+from .validation.status import FAILED
 
 
 @click.group(short_help="Befehle des Portals der Vernetzten Stadt / portal commands")
@@ -75,7 +76,7 @@ def validate(datasets: tuple[str, ...], everything: bool, only_failed: bool, syn
         for resource, package in items:
             status = batch.validate_now(resource, package) if sync else batch.queue(resource)
             counts[status] += 1
-            if status in ("failure", "error"):
+            if status in FAILED:
                 failed.append(f"{package['name']} / {resource.get('name') or resource['id']}"
                               f": {status}")
     for line in failed:

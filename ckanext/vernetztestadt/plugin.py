@@ -202,9 +202,10 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
         if search_backend.solr_configured():
             return  # CKAN_SOLR_URL names a real Solr: CKAN's own connection answers
         search_backend.install(
-            text_config=config.get("ckanext.vernetztestadt.search.text_config", "german"),
-            timeout_ms=int(config.get("ckanext.vernetztestadt.search.timeout_ms", 10000)),
-            cache_seconds=int(config.get("ckanext.vernetztestadt.search.cache_seconds", 300)),
+            # declared defaults are filled in before IConfigurer runs
+            text_config=config.get("ckanext.vernetztestadt.search.text_config"),
+            timeout_ms=config.get("ckanext.vernetztestadt.search.timeout_ms"),
+            cache_seconds=config.get("ckanext.vernetztestadt.search.cache_seconds"),
         )
 
 

@@ -191,7 +191,7 @@ def parse(text: str | None, extra: Iterable[Key] = ()) -> dict[str, Any]:
 
 def _default(key: Key) -> Any:
     if key.name == "ags":
-        return tk.config.get("ckanext.vernetztestadt.default_ags") or "05513000"
+        return tk.config.get("ckanext.vernetztestadt.default_ags")
     if key.name == "max_bytes":
         return tk.config.get("ckanext.vernetztestadt.harvest.max_bytes")
     if key.name == "timeout":

@@ -1,18 +1,18 @@
 """Reading tables stewards and offices publish: CSV and XLSX as grids of cells.
 
-Owns: decoding text as German offices write it (UTF-8 with or without BOM,
-else Windows-1252), choosing a CSV delimiter from the header line, and
-reading XLSX sheets with openpyxl (values as shown: a cell showing 42,8 %
-gives 42.8), and reading a cell as text or as a German or English number.
-Unreadable files raise ``GridError`` with a German message.
+Owns: the grids the parsers read: CSV through the portal's one tabular
+reader (``tabular``: encoding, delimiter and German numbers decided as the
+validation decides them; ``decode`` and ``number`` are its functions), XLSX
+sheets with openpyxl (values as shown: a cell showing 42,8 % gives 42.8),
+and a cell as text. Unreadable files raise ``GridError`` with a German
+message.
 
-Must not touch: what the columns mean (the parsers of each source type).
+Must not touch: what the columns mean (the parsers of each source type), how
+a CSV file is written (``tabular``).
 """
 from __future__ import annotations
 
-import csv
 import io
-import math
 import re
 import unicodedata
 import zipfile
@@ -21,10 +21,14 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from .. import tabular
+from ..tabular import decode, number
+
+__all__ = ["Cell", "FormatError", "GridError", "cell_text", "csv_grid", "decode", "german",
+           "key", "number", "xlsx_grid", "xlsx_sheets"]
+
 #: A table cell as CSV or openpyxl gives it.
 Cell = str | int | float | None
-DELIMITERS = (";", ",", "\t")  # on a tie the first wins: ';' is the German convention
-_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -41,19 +45,9 @@ class GridError(FormatError):
     """The file cannot be read as a table."""
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, else Windows-1252 as German offices write."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def csv_grid(data: bytes) -> list[list[Cell]]:
-    text = decode(data)
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(DELIMITERS, key=header.count)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows, _ = tabular.read_csv(data)
+    return list(rows)
 
 
 def xlsx_sheets(data: bytes) -> dict[str, list[list[Cell]]]:
@@ -108,23 +102,6 @@ def german(value: float, decimals: int | None = None) -> str:
     text = f"{value:g}" if decimals is None else \
         f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
-
-
-def number(value: Cell | object) -> float | None:
-    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5``, ``5.708.000``, U+2212 minus as a
-    float; None if not a (finite) number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if math.isfinite(value) else None
-    if not isinstance(value, str):
-        return None
-    text = "".join(value.split()).removesuffix("%").replace("\u2212", "-")
-    if "," in text and "." in text:
-        # the last of "," and "." is the decimal mark, the other one groups thousands
-        decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
-        text = text.replace(group, "").replace(decimal, ".")
-    elif text.count(",") == 1 or text.count(".") > 1:
-        text = text.replace(".", "").replace(",", ".")
-    return float(text) if _NUMBER.fullmatch(text) else None
 
 
 def key(text: str) -> str:

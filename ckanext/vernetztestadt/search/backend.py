@@ -101,7 +101,7 @@ def forget_connections_after_fork() -> None:
         _fork_hook_registered = True
 
 
-def install(text_config: str, timeout_ms: int, cache_seconds: int = 300) -> None:
+def install(text_config: str, timeout_ms: int, cache_seconds: int) -> None:
     """Replace CKAN's Solr connection everywhere it is referenced."""
     _settings.update(text_config=text_config, timeout_ms=timeout_ms)
     cache.configure(cache_seconds)

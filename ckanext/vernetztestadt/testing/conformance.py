@@ -301,7 +301,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from ..search import backend
 
     if not backend.solr_configured():  # SEARCH=solr: CKAN's own Solr connection
-        backend.install(text_config="english", timeout_ms=10_000)
+        # until the search plugin installs it with the site's settings
+        backend.install(text_config="english", timeout_ms=10_000, cache_seconds=300)
     name = engine()
     path = Path(config.getoption("conformance_list") or DEFAULT_LIST)
     listing = ConformanceList.read(path, name)

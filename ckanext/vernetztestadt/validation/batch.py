@@ -14,6 +14,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from . import display, jobs, reports, service
+from .status import SUCCESS, Status
 
 _CONTEXT = {"ignore_auth": True}
 
@@ -37,7 +38,7 @@ def targets(datasets: list[str], everything: bool, only_failed: bool,
         for resource in package.get("resources", []):
             if not service.is_tabular(resource):
                 continue
-            if only_failed and done.get(resource["id"], {}).get("status") == "success":
+            if only_failed and done.get(resource["id"], {}).get("status") == SUCCESS:
                 continue
             yield resource, package
 
@@ -59,4 +60,4 @@ def queue(resource: dict[str, Any]) -> str:
     jobs.enqueue(resource)
     display.refresh_index(resource["package_id"])
     model.repo.commit()
-    return reports.CREATED
+    return Status.CREATED

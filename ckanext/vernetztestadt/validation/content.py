@@ -7,7 +7,7 @@ table's real rows and columns (for XLSX from the sheet, not from the zipped
 bytes), so that the request-time bound is judged by the table, not the file.
 
 Must not touch: CKAN, validation itself (``engine``), encodings and
-delimiters (``dialect``).
+delimiters (``tabular``).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fetching import looks_like_html
-from .dialect import DELIMITERS, Dialect
+from ..tabular import DELIMITERS, Dialect
 
 HEAD_BYTES = 8 * 1024
 

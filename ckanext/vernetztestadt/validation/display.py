@@ -17,24 +17,21 @@ from ckan.common import _
 
 from . import reports, service
 from .messages import N_, error_hint, error_title
+from .status import FAILED, NOT_VALIDATED, WORST_FIRST, Status
 
-NOT_VALIDATED = "none"
 _LABELS = {
-    "success": (N_("Gültig"), "success"),
-    "failure": (N_("Fehlerhaft"), "danger"),
-    "error": (N_("Nicht prüfbar"), "warning"),
-    "created": (N_("Prüfung geplant"), "info"),
-    "running": (N_("Prüfung läuft"), "info"),
+    Status.SUCCESS: (N_("Gültig"), "success"),
+    Status.FAILURE: (N_("Fehlerhaft"), "danger"),
+    Status.ERROR: (N_("Nicht prüfbar"), "warning"),
+    Status.CREATED: (N_("Prüfung geplant"), "info"),
+    Status.RUNNING: (N_("Prüfung läuft"), "info"),
     NOT_VALIDATED: (N_("Nicht geprüft"), "secondary"),
 }
 
 
 def dataset_status(statuses: list[str]) -> str | None:
     """One status for a dataset: the worst of its tables (None: no tables)."""
-    for status in ("failure", "error", "running", "created", NOT_VALIDATED):
-        if status in statuses:
-            return status
-    return "success" if statuses else None
+    return next((status for status in WORST_FIRST if status in statuses), None)
 
 
 def annotate(pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def refusal(errors: dict[str, Any] | None, package_name: str | None) -> dict[str
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return None
     failed = [r for r in dataset.get("resources", [])
-              if r.get("validation_status") in ("failure", "error")]
+              if r.get("validation_status") in FAILED]
     resource = failed[-1] if failed else None
     return {"messages": messages, "resource": resource,
             "report": tk.h.url_for("vernetztestadt_validation.report_page",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -23,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from ..fetching import looks_like_html
+from ..tabular import GERMAN_NUMBER, Declared, Dialect, DialectError, sniff
 from . import cells, content, uniqueness
-from .dialect import Declared, Dialect, DialectError, sniff
 from .messages import error_title
+from .status import ERROR, FAILURE, SUCCESS
 
 TEXT_FORMATS = ("csv", "tsv", "txt")
 EXCEL_FORMATS = ("xlsx", "xls")
 TABULAR_FORMATS = (*TEXT_FORMATS, *EXCEL_FORMATS, "json")
 
-SUCCESS, FAILURE, ERROR = "success", "failure", "error"
 log = logging.getLogger(__name__)
 
 
@@ -193,9 +192,6 @@ def _resource(path: Path, fmt: str, dialect: Dialect | None, schema: dict[str, A
     return TableResource(path=path.name, basepath=str(path.parent), **options)
 
 
-_GERMAN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
-
-
 def infer_schema(path: Path, fmt: str, dialect: Dialect | None) -> dict[str, Any]:
     """A suggested Table Schema, with German numbers recognised as numbers."""
     resource = _resource(path, fmt, dialect, None)
@@ -214,7 +210,7 @@ def _german_numbers(descriptor: dict[str, Any], rows: list[list[Any]]) -> None:
                   if index < len(row) and row[index] not in (None, "")]
         if (item.get("type") in ("string", "geopoint") and values
                 and any("," in v for v in values)
-                and all(_GERMAN_NUMBER.fullmatch(v) for v in values)):
+                and all(GERMAN_NUMBER.fullmatch(v) for v in values)):
             item.update(type="number", decimalChar=",", groupChar=".")
             item.pop("format", None)
 

@@ -30,6 +30,7 @@ from ckan.common import _
 
 from . import content, display, jobs, messages, previous, reports, service, staging
 from .engine import Outcome
+from .status import SUCCESS, Status
 
 
 # -- deciding --------------------------------------------------------------
@@ -112,15 +113,15 @@ class Verdicts:
         self._note(resource, outcome.status, {"tasks": [{"errors": outcome.errors}]})
 
     def _note(self, resource: dict[str, Any], status: str, report: dict[str, Any]) -> None:
-        if status == "success":
+        if status == SUCCESS:
             return
-        if status in (reports.CREATED, reports.RUNNING):
+        if status in (Status.CREATED, Status.RUNNING):
             self.waiting += 1
         errors = [e for task in report.get("tasks", []) for e in task.get("errors", [])]
         name = resource.get("name") or resource.get("url") or resource.get("id") or "?"
         if errors:
             detail = messages.summary(errors)
-        elif status == reports.CREATED:
+        elif status == Status.CREATED:
             detail = _("zu groß für eine Prüfung während der Anfrage; sie läuft im "
                        "Hintergrund, solange der Datensatz nicht öffentlich ist")
         else:
@@ -199,8 +200,8 @@ class Pending:
             if index >= len(resources):
                 continue
             resource = resources[index]
-            if outcome.status == reports.CREATED:
-                reports.save(resource["id"], package_id, reports.CREATED,
+            if outcome.status == Status.CREATED:
+                reports.save(resource["id"], package_id, Status.CREATED,
                              url=resource.get("url"), publish_when_valid=self.publish)
                 jobs.enqueue_after_commit(resource["id"])
             else:
@@ -353,7 +354,7 @@ def _waiting(data_dict: dict[str, Any], existing: dict[str, Any] | None,
              verdicts: Verdicts) -> list[tuple[int, dict[str, Any]]]:
     resources = _resources(data_dict, existing)
     return [(index, resources[index]) for index, (outcome, _) in verdicts.fresh.items()
-            if outcome.status == reports.CREATED]
+            if outcome.status == Status.CREATED]
 
 
 def _can_hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
@@ -373,7 +374,7 @@ def _hold_back(data_dict: dict[str, Any], existing: dict[str, Any] | None,
         held[index] = staging.hold_back(resource, current[resource["id"]],
                                         _upload_stream(resource))
     verdicts.fresh = {i: v for i, v in verdicts.fresh.items()
-                      if v[0].status != reports.CREATED}
+                      if v[0].status != Status.CREATED}
     return held
 
 

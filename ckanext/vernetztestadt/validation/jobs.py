@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
 from . import display, reports, service, staging
+from .status import FINAL, SUCCESS, Status
 
 QUEUE = "default"
 _AFTER_COMMIT = "vernetztestadt_validation.enqueue"
@@ -29,7 +30,7 @@ def _queue(resource_id: str) -> str:
 def enqueue(resource: dict[str, Any]) -> str:
     """Mark the resource's report as queued and queue its validation now."""
     job_id = _queue(resource["id"])
-    reports.save(resource["id"], resource["package_id"], reports.CREATED,
+    reports.save(resource["id"], resource["package_id"], Status.CREATED,
                  url=resource.get("url"), job_id=job_id)
     return job_id
 
@@ -58,13 +59,13 @@ def run(resource_id: str) -> str:
     resource = tk.get_action("resource_show")(context, {"id": resource_id})
     package = tk.get_action("package_show")(context, {"id": resource["package_id"]})
     staged = (reports.get(resource_id) or {}).get("staged")
-    if staged and staged.get("state") == staging.CREATED:
+    if staged and staged.get("state") == Status.CREATED:
         status = staging.validate_and_apply(resource, package, staged)
         display.refresh_index(package["id"])
         model.repo.commit()
         return status
     publish = bool((reports.get(resource_id) or {}).get("publish_when_valid"))
-    reports.save(resource_id, package["id"], reports.RUNNING, url=resource.get("url"),
+    reports.save(resource_id, package["id"], Status.RUNNING, url=resource.get("url"),
                  publish_when_valid=publish)
     model.repo.commit()
     outcome, digest = service.validate_resource(resource, package)
@@ -84,11 +85,11 @@ def _publish_if_ready(package_id: str) -> None:
     if not any(r["publish_when_valid"] for r in found.values()):
         return
     statuses = {r["status"] for r in found.values()}
-    if statuses <= {"success"}:
+    if statuses <= {SUCCESS}:
         site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
         tk.get_action("package_patch")({"user": site_user["name"], "ignore_auth": True},
                                        {"id": package_id, "private": False})
-    if statuses <= set(reports.FINAL):  # published, or it never will be by itself
+    if statuses <= set(FINAL):  # published, or it never will be by itself
         reports.clear_publish_request(package_id)
     model.repo.commit()
 

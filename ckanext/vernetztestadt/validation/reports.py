@@ -18,8 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-CREATED, RUNNING = "created", "running"
-FINAL = ("success", "failure", "error")
+from .status import FINAL
 
 _metadata = sa.MetaData()
 TABLE = sa.Table(

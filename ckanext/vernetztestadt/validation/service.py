@@ -21,8 +21,8 @@ from typing import IO, Any
 import ckan.plugins.toolkit as tk
 
 from .. import table_schemas
+from ..tabular import DELIMITERS, Declared, DialectError, sniff
 from . import content, fetch, reports
-from .dialect import DELIMITERS, Declared, DialectError, sniff
 from .engine import (
     ERROR,
     TEXT_FORMATS,
@@ -33,6 +33,7 @@ from .engine import (
     rejected,
     validate_file,
 )
+from .status import FAILURE, Status
 
 PREFIX = "ckanext.vernetztestadt.validation."
 #: Context key of callers that validated the change themselves (the gate skips it).
@@ -208,7 +209,7 @@ def validate_resource(resource: dict[str, Any], package: dict[str, Any],
     rows, cells, or a run longer than ``sync_max_seconds``) is left for a
     background job: the outcome's status is then ``created``."""
     config = settings()
-    later = Outcome(reports.CREATED, {}), None
+    later = Outcome(Status.CREATED, {}), None
     try:
         with open_source(resource, config, stream, stored) as path:
             if background_if_large and not fits_request(path, resource, config):
@@ -221,5 +222,5 @@ def validate_resource(resource: dict[str, Any], package: dict[str, Any],
     except TimeUp:
         return later
     except fetch.FetchError as exc:
-        status = "failure" if exc.kind == "file-too-large" else ERROR
+        status = FAILURE if exc.kind == "file-too-large" else ERROR
         return rejected(exc.kind, str(exc), resource.get("url") or "", status=status), None

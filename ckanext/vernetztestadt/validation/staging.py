@@ -21,8 +21,9 @@ from typing import IO, Any
 import ckan.plugins.toolkit as tk
 
 from . import reports, service
+from .status import CREATED, FAILURE, RUNNING
 
-CREATED, RUNNING, REJECTED = "created", "running", "failure"
+REJECTED = FAILURE  # a held-back file that failed
 
 
 def _folder() -> Path:

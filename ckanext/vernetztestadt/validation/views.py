@@ -33,7 +33,7 @@ def report_page(id: str, resource_id: str) -> Any:
         return tk.abort(403, tk._("Keine Berechtigung für diesen Prüfbericht."))
     report = validation.get("report") or {}
     extra = report.get("vernetztestadt") or {}
-    per_type = int(tk.config.get("ckanext.vernetztestadt.validation.errors_per_type", 20))
+    per_type = int(tk.config.get("ckanext.vernetztestadt.validation.errors_per_type"))
     staged = validation.get("staged")
     return tk.render("validation/report.html", {
         "pkg_dict": package, "resource": resource, "validation": validation,

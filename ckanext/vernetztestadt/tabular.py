@@ -1,17 +1,24 @@
-"""How a tabular file is written: encoding, delimiter, decimal mark.
+"""The one tabular reader of the portal: how a table file is written.
 
-Owns: reading the beginning of a file and deciding its encoding (UTF-8,
-UTF-8 with BOM, else Windows-1252, as German offices write), its CSV
-delimiter and its decimal mark, unless the resource declares them; and
-noticing a declared encoding the bytes contradict.
+Owns: deciding a file's encoding (UTF-8, UTF-8 with BOM, else Windows-1252,
+as German offices write), its CSV delimiter (``; , tab |``, by how
+consistently the first lines split) and its decimal mark, unless the
+resource declares them; noticing a declared encoding the bytes contradict;
+decoding text and reading CSV rows with that dialect; and reading a cell as
+a German or English number. The validation gate (``validation``), the
+harvesters' parsers (``harvest.grids``) and the charts read tables through
+it, so that they agree on every file.
 
-Must not touch: Table Schemas or the validation itself (``engine``).
+Must not touch: Table Schemas or the validation itself (``validation.engine``),
+what the columns mean (the parsers), XLSX workbooks (``harvest.grids``).
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -145,3 +152,48 @@ def sniff_bytes(data: bytes, declared: Declared, tabular_text: bool = True) -> D
     delimiter = declared.delimiter or detect_delimiter(text)
     decimal = declared.decimal_char or detect_decimal_char(text, delimiter)
     return replace(dialect, delimiter=delimiter, decimal_char=decimal)
+
+
+# -- whole files and cells (the harvesters' parsers) --------------------------------
+def decode(data: bytes) -> str:
+    """The text of a whole file in its detected encoding (BOM dropped)."""
+    encoding = detect_encoding(data, complete=True)
+    return data.decode("utf-8-sig" if encoding.startswith("utf-8") else encoding,
+                       errors="replace")
+
+
+def read_csv(data: bytes, declared: Declared | None = None) -> tuple[list[list[str]], Dialect]:
+    """Every row of a CSV file, split as the validation splits it, and the
+    dialect it was read with."""
+    dialect = sniff_bytes(data, declared or Declared())
+    text = decode(data)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter)), dialect
+
+
+#: a number as German tables write it: 1.234.567,89 or 17 or -0,5
+GERMAN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def number(value: object) -> float | None:
+    """``72,7``, ``72.7``, ``42,8 %``, ``1.234,5``, ``5.708.000``, U+2212 minus as a
+    float; None if not a finite number (also an integer too large for a
+    float). Where both marks occur the last is the decimal mark; a single
+    comma or several points are German."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, str):
+        text = "".join(value.split()).removesuffix("%").replace("\u2212", "-")
+        if "," in text and "." in text:
+            decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+            text = text.replace(group, "").replace(decimal, ".")
+        elif text.count(",") == 1 or text.count(".") > 1:
+            text = text.replace(".", "").replace(",", ".")
+        if not _PLAIN_NUMBER.fullmatch(text):
+            return None
+        value = text
+    try:
+        result = float(value)
+    except OverflowError:  # an integer too large for a float (JSON allows it)
+        return None
+    return result if math.isfinite(result) else None
