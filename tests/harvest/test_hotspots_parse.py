@@ -1,7 +1,8 @@
 """The hotspot parsers: the city's list (EPSG:25832 or WGS84), GeoJSON and
-OGC API pages, Freifunk meshviewer/ffmap files and Overpass JSON become rows
-of ``hotspots.json`` that frictionless accepts, without any personal data;
-rows of several sources merge into one per hotspot.
+OGC API pages, Freifunk meshviewer/ffmap/hopglass files, the OLSR node map
+and Overpass JSON become rows of ``hotspots.json`` that frictionless accepts,
+without any personal data; rows of several sources merge into one per
+hotspot. No database: pure parsing.
 
 Fixtures: ``fixtures/wifi/README.md`` lists them; all data is synthetic."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixture_addresses import addresses, leaked
 from schema_check import assert_valid_rows
 
 from ckanext.vernetztestadt.harvest.hotspots import (
@@ -33,7 +35,16 @@ SCHEMA = Path(__file__).parents[2] / "schemas" / "tables" / "hotspots.json"
 SALT = "test-salt-synthetisch"
 OGC_ITEMS = "https://geodaten.example.invalid/ogcapi/collections/wlan/items"
 FIELDS = [field["name"] for field in json.loads(SCHEMA.read_text(encoding="utf-8"))["fields"]]
-FREIFUNK_FIXTURES = ("meshviewer.json", "meshviewer_no_locations.json", "ffmap_nodes.json")
+FREIFUNK_FIXTURES = ("meshviewer.json", "meshviewer_no_locations.json", "ffmap_nodes.json",
+                     "hopglass_nodes.json", "hopglass_bad_coordinates.json",
+                     "hopglass_huge_numbers.json")
+#: hostile documents no parser reads: a cut-off download and an error page
+UNREADABLE_FIXTURES = ("hopglass_truncated.json", "olsr_truncated.json",
+                       "nodes_error_page.json")
+READABLE_FIXTURES = sorted(path.name for path in FIXTURES.iterdir()
+                           if path.suffix != ".md" and path.name not in UNREADABLE_FIXTURES)
+HOPGLASS_OLSR_FIXTURES = sorted(name for name in READABLE_FIXTURES
+                                if name.startswith(("hopglass_", "olsr_")))
 
 
 def fixture(name: str) -> bytes:
@@ -118,6 +129,12 @@ def hotspot(row_id: str, name: str, latitude: float, longitude: float, source: s
     ("meshviewer.json", "meshviewer"),
     ("meshviewer_no_locations.json", "meshviewer"),
     ("ffmap_nodes.json", "ffmap_nodes"),
+    ("hopglass_nodes.json", "hopglass"),
+    ("hopglass_bad_coordinates.json", "hopglass"),
+    ("hopglass_huge_numbers.json", "hopglass"),
+    ("olsr_map.json", "olsr"),
+    ("olsr_bad_coordinates.json", "olsr"),
+    ("olsr_huge_numbers.json", "olsr"),
     ("overpass.json", "overpass"),
 ])
 def test_detect_format(name, fmt):
@@ -131,12 +148,34 @@ def test_detect_ffmap_nodes_as_list():
     assert detect_format(json_bytes(document)) == "ffmap_nodes"
 
 
+@pytest.mark.parametrize("document, fmt", [
+    ({"version": 2, "nodes": []}, "hopglass"),  # a community without nodes yet
+    ({"version": 1, "nodes": []}, "ffmap_nodes"),
+    ({"timestamp": "2024-05-01T10:00:00+0200", "nodes": [], "links": []}, "meshviewer"),
+    ({"JSON": {"update_seq": 1, "rows": []}}, "olsr"),
+])
+def test_detect_empty_freifunk_documents(document, fmt):
+    assert detect_format(json_bytes(document)) == fmt
+
+
+def test_detect_hopglass_by_version_and_nodeinfo():
+    document = json.loads(fixture("hopglass_nodes.json"))
+    document["version"] = 1  # the same nodes in another version are ffmap's
+    assert detect_format(json_bytes(document)) == "ffmap_nodes"
+    flat = {"version": 2, "nodes": [{"node_id": "x", "hostname": "ge-flach"}], "links": []}
+    assert detect_format(json_bytes(flat)) == "meshviewer"
+
+
 @pytest.mark.parametrize("data, expected", [
     (b"", "Die Datei ist leer"),
     (b"Platz;Stadt;Index\r\n1;Musterstadt (synthetisch);7\r\n", "Unbekanntes Format"),
     (b'{"type": "Topology", "objects": {}}', "Unbekanntes Format"),
     (b"[1, 2, 3]", "Unbekanntes Format"),
     (b'{"features": [', "kein gültiges JSON (Zeile 1"),
+    (b'{"JSON": {"update_seq": 1}}', "„JSON.rows“ (OLSR-Karte)"),
+    (b'{"nodes": [{"nodeinfo": {}}], "version": 2, "lastseen": ' + b"7" * 5000 + b"}",
+     "Die Datei enthält eine Zahl mit zu vielen Ziffern"),
+    (b"[" * 100_000 + b"]" * 100_000, "Die Datei ist zu tief verschachtelt"),
 ])
 def test_unknown_formats(data, expected):
     with pytest.raises(HotspotFormatError) as error:
@@ -150,6 +189,10 @@ def test_unknown_formats(data, expected):
     ("stadt_hotspots_wgs84.csv", "geojson", "Erwartet wird JSON"),
     ("meshviewer.json", "city_csv", "Erwartet wird eine CSV-Tabelle"),
     ("meshviewer.json", "kml", "Unbekanntes Format „kml“"),
+    ("meshviewer.json", "olsr", "Kein OLSR-JSON: das Element „JSON“ fehlt"),
+    ("olsr_map.json", "hopglass", "Kein hopglass-nodes.json: das Element „nodes“ fehlt"),
+    ("ffmap_nodes.json", "hopglass", "Kein hopglass-nodes.json: das Element „nodes“ fehlt"),
+    ("stadt_hotspots_wgs84.csv", "olsr", "Erwartet wird JSON (olsr), die Datei ist eine Tabelle"),
 ])
 def test_forced_format_must_fit(name, fmt, expected):
     with pytest.raises(HotspotFormatError) as error:
@@ -448,6 +491,156 @@ def test_freifunk_ids_depend_on_the_salt():
                                                             salt="anderes-salz").rows)
 
 
+def freifunk_row(key: str, name: str, latitude: float, longitude: float, last_seen: str,
+                 operator: str = "Freifunk") -> dict[str, Any]:
+    return hotspot(freifunk_id(key), name, latitude, longitude, "freifunk", operator=operator,
+                   last_seen=last_seen)
+
+
+def test_hopglass():
+    result = parsed("hopglass_nodes.json")
+    assert result.skipped == {"ohne Standort": 1}  # ge-ohne-standort-03
+    assert result.rows == [
+        freifunk_row("020000000021", "ge-musterstrasse-01", 51.5201, 7.0851, "2024-05-01",
+                     "Freifunk ffge_nord"),
+        # offline (flags.online false) is still a hotspot: last_seen says since when;
+        # no domain_code, so no community in the operator
+        freifunk_row("020000000022", "ge-beispielweg-02", 51.5432, 7.1123, "2024-04-20"),
+        # the hostname is an IPv4 address
+        freifunk_row("020000000024", f"Freifunk-Knoten {freifunk_id('020000000024')[3:11]}",
+                     51.4987, 7.0412, "2024-05-01", "Freifunk ffge_nord"),
+        freifunk_row("020000000025", "ge-marktplatz-05", 51.5756, 7.0489, "2024-04-30",
+                     "Freifunk ffge_nord")]
+
+
+def test_hopglass_reads_like_ffmap():
+    """hopglass' nodes.json is ffmap's version 2: the same nodes give the same rows."""
+    document = json.loads(fixture("hopglass_nodes.json"))
+    document["version"] = 1
+    assert parse(json_bytes(document), None, salt=SALT) == parsed("hopglass_nodes.json")
+
+
+def test_hopglass_bad_coordinates():
+    result = parsed("hopglass_bad_coordinates.json")
+    # latitude 95,5; "k. A.", 0/0 and a list instead of an object
+    assert result.skipped == {"unplausible Koordinaten": 1, "ohne Standort": 3}
+    rows = {row["name"]: row for row in result.rows}
+    assert (rows["ge-komma-06"]["latitude"], rows["ge-komma-06"]["longitude"]) == (51.5301,
+                                                                                   7.0701)
+    # swapped but valid degrees: a place far away, which the area filter drops
+    kept, dropped = filter_area(result.rows)
+    assert ([row["name"] for row in kept], dropped) == (["ge-komma-06"], 1)
+
+
+def test_hopglass_huge_numbers():
+    assert b"1e+308" in fixture("hopglass_huge_numbers.json")
+    assert b"9" * 400 in fixture("hopglass_huge_numbers.json")
+    result = parsed("hopglass_huge_numbers.json")
+    # 1e308 is a number but no latitude; 400 digits are no float at all
+    assert result.skipped == {"unplausible Koordinaten": 1, "ohne Standort": 1}
+    [row] = result.rows
+    # a lastseen of 400 digits is no date: the node stays, its date stays empty
+    assert (row["name"], row["last_seen"]) == ("ge-spaeter-03", None)
+
+
+def test_olsr():
+    result = parsed("olsr_map.json")
+    assert result.skipped == {"ohne Standort": 1}  # neither geometry nor latlng
+    assert result.rows == [
+        freifunk_row("ge-musterstrasse-01.olsr", "ge-musterstrasse-01", 51.52013, 7.08514,
+                     "2024-05-01"),
+        freifunk_row("ge-rathausplatz-02.olsr", "ge-rathausplatz-02", 51.5405, 7.1002,
+                     "2024-04-28"),
+        # no hostname: the id's host is an IPv4 address, so the name is neutral
+        freifunk_row("198.51.100.7.olsr",
+                     f"Freifunk-Knoten {freifunk_id('198.51.100.7.olsr')[3:11]}", 51.5597,
+                     7.0588, "2024-05-01")]
+
+
+def olsr_document(*rows: dict[str, Any]) -> bytes:
+    return json_bytes({"JSON": {"update_seq": 1, "rows": list(rows)}})
+
+
+def olsr_entry(host: str, coordinates: list[Any], latlng: list[Any] | None = None,
+               **value: Any) -> dict[str, Any]:
+    if latlng is not None:
+        value["latlng"] = latlng
+    return {"id": host, "geometry": {"type": "Point", "coordinates": coordinates},
+            "value": value}
+
+
+def test_olsr_name_from_the_id_and_unix_times():
+    [row] = parse(olsr_document(olsr_entry("ge-ohne-namen.olsr", [7.1, 51.5],
+                                           mtime=1714550400)), None, salt=SALT).rows
+    assert (row["name"], row["last_seen"]) == ("ge-ohne-namen", "2024-05-01")
+
+
+@pytest.mark.parametrize("latlng, kept", [
+    ([51.5000004, 7.1000004], True),  # the same place, rounded otherwise
+    ([51.5002, 7.1], False),  # 22 m apart: which one is right?
+    ([7.1, 51.5], False),  # written [lon, lat]
+])
+def test_olsr_geometry_and_latlng_must_agree(latlng, kept):
+    result = parse(olsr_document(olsr_entry("ge-probe.olsr", [7.1, 51.5], latlng,
+                                            hostname="ge-probe")), None, salt=SALT)
+    assert len(result.rows) == kept
+    assert result.skipped == ({} if kept else {"widersprüchliche Koordinaten": 1})
+
+
+def test_olsr_bad_coordinates():
+    result = parsed("olsr_bad_coordinates.json")
+    assert result.skipped == {"widersprüchliche Koordinaten": 1,  # latlng as [lon, lat]
+                              "unplausible Koordinaten": 1,  # latitude 95,2 in both
+                              "ohne Standort": 2}  # "k. A."; 0/0
+    # without a Point geometry the position is latlng's
+    assert [(row["name"], row["latitude"], row["longitude"]) for row in result.rows] == [
+        ("ge-nur-latlng-03", 51.5101, 7.0601), ("ge-linie-06", 51.5302, 7.0902)]
+
+
+def test_olsr_huge_numbers():
+    raw = fixture("olsr_huge_numbers.json")
+    assert b"1e400" in raw and b"9" * 400 in raw
+    result = parsed("olsr_huge_numbers.json")
+    # 1e400 (infinite) and 400 digits are no coordinates; 1e308 is no latitude
+    assert result.skipped == {"ohne Standort": 2, "unplausible Koordinaten": 1}
+    [row] = result.rows
+    assert (row["name"], row["last_seen"]) == ("ge-spaeter-04", None)
+
+
+def test_hopglass_and_olsr_see_the_same_node_once():
+    hopglass, olsr = parsed("hopglass_nodes.json").rows, parsed("olsr_map.json").rows
+    merged = merge([hopglass, olsr])
+    assert len(merged) == len(hopglass) + len(olsr) - 1
+    [both] = [row for row in merged if row["name"] == "ge-musterstrasse-01"]
+    assert both == hopglass[0]  # the first input's id, position and community
+
+
+@pytest.mark.parametrize("name", ["hopglass_truncated.json", "olsr_truncated.json"])
+@pytest.mark.parametrize("fmt", [None, "hopglass", "olsr"])
+def test_truncated_documents_name_where_they_end(name, fmt):
+    # the message points just past the last character the download still has
+    raw = fixture(name).decode("utf-8").rstrip()
+    last_line, last_column = raw.count("\n") + 1, len(raw.rsplit("\n", 1)[-1]) + 1
+    with pytest.raises(HotspotFormatError) as error:
+        parsed(name, fmt)
+    assert message(error) == (f"Die Datei ist kein gültiges JSON (Zeile {last_line}, "
+                              f"Spalte {last_column}).")
+
+
+@pytest.mark.parametrize("fmt", [None, "hopglass", "olsr"])
+def test_an_html_page_is_no_hotspot_list(fmt):
+    with pytest.raises(HotspotFormatError) as error:
+        parsed("nodes_error_page.json", fmt)
+    assert message(error) == ("Die Datei ist eine HTML- oder XML-Seite, keine Hotspot-Liste "
+                              "(erwartet wird JSON oder CSV).")
+
+
+def test_olsr_without_rows_is_an_error():
+    with pytest.raises(HotspotFormatError) as error:
+        parse(b'{"JSON": {"update_seq": 1}}', "olsr", salt=SALT)
+    assert message(error) == "Kein OLSR-JSON: das Element „rows“ fehlt."
+
+
 # --- OpenStreetMap (Overpass) -------------------------------------------------------
 
 
@@ -471,7 +664,7 @@ def test_overpass():
 # --- privacy ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix != ".md"))
+@pytest.mark.parametrize("name", READABLE_FIXTURES)
 def test_no_private_data_in_any_row(name):
     rows = parsed(name, source_url=OGC_ITEMS).rows
     for row in rows:
@@ -486,6 +679,27 @@ def test_freifunk_node_data_is_not_published(name):
     assert "@example.invalid" in raw and "02:00:00:00:00:" in raw  # the fixture has them
     for secret in ("0200000000", "02:00:00", "example.invalid", "2001:db8", "192.0.2"):
         assert secret not in published
+
+
+@pytest.mark.parametrize("name", HOPGLASS_OLSR_FIXTURES)
+def test_no_address_of_a_hopglass_or_olsr_fixture_is_in_its_rows(name):
+    """Every MAC, IP address, node id and e-mail of the fixture (links,
+    interfaces, gateways, owners, hostnames) is absent from the output."""
+    raw = fixture(name).decode("utf-8")
+    result = parsed(name)
+    output = json.dumps([result.rows, result.skipped], ensure_ascii=False)
+    assert addresses(raw)  # the fixture holds some
+    assert leaked(raw, output) == set()
+    assert find_private(output) == []
+    assert "ge-nachbar" not in output  # nothing of a link is read
+
+
+def test_the_address_finder_sees_the_fixture_addresses():
+    found = addresses(fixture("olsr_map.json").decode("utf-8")) | addresses(
+        fixture("hopglass_nodes.json").decode("utf-8"))
+    assert {"02:00:00:00:10:01", "198.51.100.1", "192.0.2.1", "2001:db8:0:10::1",
+            "02:00:00:00:0f:01", "020000000021", "fe80::ff:fe00:21",
+            "owner21@example.invalid", "198.51.100.24"} <= found
 
 
 def test_find_private_detects_each_kind():
@@ -634,13 +848,13 @@ def test_merge_ten_thousand_nodes():
 
 
 def all_fixture_rows() -> list[dict[str, Any]]:
-    return [row for path in sorted(FIXTURES.iterdir()) if path.suffix != ".md"
-            for row in parse(path.read_bytes(), None, salt=SALT, source_url=OGC_ITEMS).rows]
+    return [row for name in READABLE_FIXTURES
+            for row in parsed(name, source_url=OGC_ITEMS).rows]
 
 
 def merged_fixture_rows() -> list[dict[str, Any]]:
     names = ("stadt_hotspots_epsg25832.csv", "hotspots_epsg25832.geojson", "overpass.json",
-             "meshviewer.json")
+             "meshviewer.json", "hopglass_nodes.json", "olsr_map.json")
     return merge([parsed(name).rows for name in names])
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
+from fixture_addresses import leaked
 
 from ckanext.vernetztestadt.harvest import hotspots
 
@@ -83,6 +84,37 @@ def test_nothing_private_is_published(make_source, harvest, httpserver, app):
              app.get(f"/dataset/{NAME}/resource/{dataset['resources'][0]['id']}").body]
     views = [page.split('class="vts-point-map"')[1].split("</svg>")[0] for page in pages]
     for text in [*files_of(dataset).values(), json.dumps(api, ensure_ascii=False), *views]:
+        assert hotspots.find_private(text) == []
+
+
+def test_hopglass_and_olsr_documents_merge_without_addresses(make_source, harvest,
+                                                            httpserver):
+    """Two Freifunk maps of one source: a hopglass nodes.json and an OLSR node
+    map. Both communities' nodes are in the one dataset, the node both list
+    (ge-musterstrasse-01, 4 m apart) once; no MAC, IP address, node id or
+    e-mail of either document reaches the CSV or the GeoJSON."""
+    names = ("hopglass_nodes.json", "olsr_map.json")
+    make(make_source, [serve(httpserver, name) for name in names])
+    result = harvest("wlan")
+    assert result.errors == [] and result.counts == {"added": 1}
+
+    dataset = helpers.call_action("package_show", id=NAME)
+    files = files_of(dataset)
+    rows = list(csv.DictReader(files["CSV"].splitlines()))
+    hotspot_names = [row["name"] for row in rows]
+    assert {"ge-beispielweg-02", "ge-marktplatz-05"} <= set(hotspot_names)  # hopglass
+    assert "ge-rathausplatz-02" in hotspot_names  # OLSR
+    assert hotspot_names.count("ge-musterstrasse-01") == 1  # in both
+    # hopglass 4 rows, OLSR 3, one hotspot in both
+    assert dataset["hotspot_count"] == len(rows) == 6
+    assert {row["source"] for row in rows} == {"freifunk"}
+    assert len(json.loads(files["GeoJSON"])["features"]) == 6
+
+    for name in names:
+        raw = (FIXTURES / name).read_text(encoding="utf-8")
+        for text in files.values():
+            assert leaked(raw, text) == set()
+    for text in files.values():
         assert hotspots.find_private(text) == []
 
 

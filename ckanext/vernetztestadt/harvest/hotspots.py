@@ -3,11 +3,13 @@
 Owns: reading the documents that list WiFi hotspots around Gelsenkirchen and
 turning them into rows of the Table Schema ``schemas/tables/hotspots.json``
 (its limits are read from that file): the city's list as CSV, GeoJSON (also
-paged OGC API Features / WFS responses), Freifunk ``meshviewer.json`` and the
-older ffmap ``nodes.json``, and OpenStreetMap data from the Overpass API. Also
-the area filter, merging the same hotspot from several sources, and keeping
-personal data out of every row. A document that is not such a list raises
-``HotspotFormatError`` with a German message.
+paged OGC API Features / WFS responses), Freifunk ``meshviewer.json``, the
+older ffmap ``nodes.json``, hopglass ``nodes.json`` and the OLSR node map of
+Freifunk Berlin, and OpenStreetMap data from the Overpass API. Also the area
+filter, merging the same hotspot from several sources, and keeping personal
+data out of every row. A document that is not such a list (also an HTML page,
+truncated JSON or numbers no float holds) raises ``HotspotFormatError`` with
+a German message.
 
 Must not touch: the network (the caller fetches documents and follows
 ``Parsed.next_url``), CKAN, publishing or validating files (``validation``).
@@ -24,10 +26,29 @@ GeoJSON (``geojson``): a FeatureCollection of Points, WGS84 lon/lat (RFC 7946)
 unless the legacy ``crs`` member names EPSG:25832. With OGC API ``links`` the
 ``rel="next"`` link is returned as ``next_url``.
 
-Freifunk (``meshviewer``, ``ffmap_nodes``): one row per node with a location.
-Node ids are derived from MAC addresses, so the row id is a salted hash; node
-ids, MACs, addresses and owner contacts are never copied, and a hostname that
-contains an e-mail, MAC or IP address is replaced (see ``find_private``).
+Freifunk (``meshviewer``, ``ffmap_nodes``, ``hopglass``, ``olsr``): one row
+per node with a location, all read by one loop (``_freifunk``) from what each
+format's reader takes out of a node (``_Node``). Node ids are derived from MAC
+addresses (OLSR: the host name), so the row id is a salted hash; node ids,
+MACs, addresses, links and owner contacts are never copied, and a hostname
+that contains an e-mail, MAC or IP address is replaced (see
+``find_private``). Nodes without location or with impossible coordinates are
+counted as skipped, not errors.
+
+- ``hopglass``: ``{"version": 2, "nodes": [{"nodeinfo", "flags",
+  "statistics", "lastseen", "firstseen"}]}`` as hopglass-server (and
+  ffmap-backend's version 2) writes it; name ``nodeinfo.hostname``, position
+  ``nodeinfo.location``, ``lastseen``, community ``nodeinfo.system.domain_code``
+  like ``ffmap_nodes``. ``flags.online`` is not kept: ``hotspots.json`` has
+  no such column (meshviewer's ``is_online`` is not kept either);
+  ``last_seen`` says when the node was up.
+- ``olsr``: the node map Freifunk Berlin publishes, ``{"JSON": {"update_seq",
+  "rows": [{"id": "<host>.olsr", "bbox", "geometry", "value": {"hostname",
+  "ctime", "mtime", "latlng", "links"}}]}}``. The position is the Point
+  ``geometry`` [lon, lat]; where ``value.latlng`` [lat, lon] names another
+  place the row is skipped (``widersprüchliche Koordinaten``); ``mtime`` is
+  the last seen date. ``links`` (MACs and IPv4 addresses of neighbours) are
+  never read.
 
 Overpass (``overpass``): elements tagged ``internet_access`` = wlan/wifi/yes;
 ways and relations need ``out center``.
@@ -43,7 +64,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -59,7 +80,7 @@ __all__ = ["FORMATS", "GELSENKIRCHEN_BBOX", "PRIVATE_PATTERNS", "HotspotFormatEr
            "Parsed", "detect_format", "filter_area", "find_private", "in_area", "merge",
            "parse"]
 
-FORMATS = ("city_csv", "geojson", "meshviewer", "ffmap_nodes", "overpass")
+FORMATS = ("city_csv", "geojson", "meshviewer", "ffmap_nodes", "hopglass", "olsr", "overpass")
 #: west, south, east, north (WGS84 degrees)
 BBox = tuple[float, float, float, float]
 GELSENKIRCHEN_BBOX: BBox = (6.97, 51.47, 7.17, 51.64)
@@ -76,6 +97,7 @@ NOT_A_POINT = "keine Punktgeometrie"
 NO_ID = "ohne Kennung"
 NO_WLAN = "ohne WLAN-Zugang"
 IMPLAUSIBLE = "unplausible Koordinaten"
+CONFLICTING = "widersprüchliche Koordinaten"
 DUPLICATE = "doppelte Kennung"
 OUTSIDE = "außerhalb des Gebiets"
 
@@ -108,6 +130,10 @@ PRIVATE_PATTERNS: tuple[re.Pattern[str], ...] = (
 _GERMANY: BBox = (5.5, 47.0, 15.5, 55.5)
 _EARTH_RADIUS_M = 6_371_008.8
 _METRES_PER_DEGREE = math.pi * _EARTH_RADIUS_M / 180
+#: How far (degrees, about a metre) the two positions of an OLSR map row may
+#: differ: the map writes one position twice (``geometry``, ``latlng``); more
+#: than rounding apart, one of them is wrong.
+_SAME_POSITION = 1e-5
 _WLAN_VALUES = {"wlan", "yes", "wifi"}
 _OSM_TYPES = ("node", "way", "relation")
 #: Words that say nothing about which place a hotspot is at.
@@ -244,8 +270,9 @@ def _date(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
         try:
+            # inside the try: dividing a huge integer overflows as well
+            seconds = value / 1000 if value > 1e11 else value
             return datetime.fromtimestamp(seconds, UTC).date().isoformat()
         except (OverflowError, OSError, ValueError):
             return None
@@ -361,16 +388,27 @@ def _from_utm32(easting: float, northing: float, where: str, declared: str,
     return latitude, longitude
 
 
+def _pair(latitude: Any, longitude: Any) -> tuple[float, float] | None:
+    """(latitude, longitude) as numbers; None when one is missing or both are
+    0 (the default of an unset Freifunk location)."""
+    lat, lon = grids.number(latitude), grids.number(longitude)
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        return None
+    return lat, lon
+
+
 def _point(value: Any) -> tuple[float, float] | None:
-    """(latitude, longitude) of a Freifunk or Overpass location; None when
-    missing or 0/0 (the default of an unset Freifunk location)."""
+    """(latitude, longitude) of a Freifunk or Overpass location (see ``_pair``)."""
     if not isinstance(value, Mapping):
         return None
-    latitude = grids.number(_first(value, "latitude", "lat"))
-    longitude = grids.number(_first(value, "longitude", "lon", "long", "lng"))
-    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
-        return None
-    return latitude, longitude
+    return _pair(_first(value, "latitude", "lat"),
+                 _first(value, "longitude", "lon", "long", "lng"))
+
+
+def _member(mapping: Any, key: str) -> dict[str, Any]:
+    """``mapping[key]`` if both are JSON objects, else an empty one."""
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
@@ -390,13 +428,26 @@ def _read(data: bytes) -> _Document:
     text = grids.decode(data).strip()
     if not text:
         raise HotspotFormatError("Die Datei ist leer.")
+    if text[0] == "<":
+        # neither JSON nor a list starts so: an error or login page, or XML
+        raise HotspotFormatError("Die Datei ist eine HTML- oder XML-Seite, keine Hotspot-Liste "
+                                 "(erwartet wird JSON oder CSV).")
     if text[0] in "{[":
-        try:
-            return _Document(json=json.loads(text))
-        except json.JSONDecodeError as error:
-            raise HotspotFormatError(f"Die Datei ist kein gültiges JSON (Zeile {error.lineno}, "
-                                     f"Spalte {error.colno}).") from error
+        return _Document(json=_json(text))
     return _Document(grid=grids.csv_grid(data))
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HotspotFormatError(f"Die Datei ist kein gültiges JSON (Zeile {error.lineno}, "
+                                 f"Spalte {error.colno}).") from error
+    except ValueError as error:
+        # Python refuses integers of more than 4300 digits
+        raise HotspotFormatError("Die Datei enthält eine Zahl mit zu vielen Ziffern.") from error
+    except RecursionError as error:
+        raise HotspotFormatError("Die Datei ist zu tief verschachtelt.") from error
 
 
 def _json_format(document: Any) -> str | None:
@@ -407,16 +458,27 @@ def _json_format(document: Any) -> str | None:
         return "geojson"
     if isinstance(document.get("elements"), list):
         return "overpass"
+    if isinstance(_member(document, "JSON").get("rows"), list):
+        return "olsr"
     nodes = document.get("nodes")
     if isinstance(nodes, dict):
         return "ffmap_nodes"
     if isinstance(nodes, list):
-        if any(isinstance(node, dict) and "nodeinfo" in node for node in nodes):
-            return "ffmap_nodes"
-        # an empty nodes.json v2 has a version and no links
-        empty_v2 = not nodes and "version" in document and "links" not in document
-        return "ffmap_nodes" if empty_v2 else "meshviewer"
+        return _nodes_list_format(document, nodes)
     return None
+
+
+def _nodes_list_format(document: dict[str, Any], nodes: list[Any]) -> str:
+    """``nodes`` as a list: hopglass (version 2, nodes with ``nodeinfo``),
+    ffmap (another version), or meshviewer (flat nodes, ``links``)."""
+    with_nodeinfo = any(isinstance(node, dict) and "nodeinfo" in node for node in nodes)
+    if document.get("version") == 2 and (with_nodeinfo or not nodes):
+        return "hopglass"
+    if with_nodeinfo:
+        return "ffmap_nodes"
+    # an empty nodes.json has a version and no links
+    empty = not nodes and "version" in document and "links" not in document
+    return "ffmap_nodes" if empty else "meshviewer"
 
 
 def _format_of(document: _Document) -> str:
@@ -424,7 +486,8 @@ def _format_of(document: _Document) -> str:
         found = _json_format(document.json)
         if found is None:
             raise HotspotFormatError("Unbekanntes Format: JSON ohne „features“ (GeoJSON), "
-                                     "„nodes“ (Freifunk) oder „elements“ (Overpass).")
+                                     "„nodes“ (Freifunk), „JSON.rows“ (OLSR-Karte) oder "
+                                     "„elements“ (Overpass).")
         return found
     header = _csv_header(document.grid)
     index = _csv_index(header) if header else {}
@@ -468,7 +531,7 @@ def parse(data: bytes, fmt: str | None = None, *, salt: str, source_url: str = "
     elif fmt == "overpass":
         _overpass(document.json, rows)
     else:
-        _freifunk(document.json, rows, fmt)
+        _freifunk(_NODE_READERS[fmt](document.json), rows)
     return rows.parsed
 
 
@@ -657,19 +720,24 @@ def _feature_row(properties: dict[str, Any], feature_id: Any, latitude: float,
 
 @dataclass(frozen=True)
 class _Node:
-    """What a Freifunk row is made of; ``key`` (node id or MAC) is only hashed."""
+    """What a Freifunk row is made of, as a format's reader takes it out of
+    a node; ``key`` (node id, MAC or OLSR host) is only hashed, ``problem`` is
+    why the reader would skip the node."""
 
     key: str | None
     hostname: str | None
-    location: Any
+    point: tuple[float, float] | None  # latitude, longitude
     lastseen: Any
-    domain: str | None
+    domain: str | None = None
+    problem: str | None = None
 
 
-def _freifunk(document: Any, rows: _Rows, fmt: str) -> None:
-    nodes = _meshviewer_nodes(document) if fmt == "meshviewer" else _ffmap_nodes(document)
+def _freifunk(nodes: Iterable[_Node], rows: _Rows) -> None:
     for node in nodes:
-        point = _point(node.location)
+        if node.problem:
+            rows.skip(node.problem)
+            continue
+        point = node.point
         if point is None:
             rows.skip(NO_LOCATION)
             continue
@@ -691,22 +759,75 @@ def _meshviewer_nodes(document: Any) -> Iterator[_Node]:
     for node in _object(document, "nodes", list, "meshviewer.json"):
         if isinstance(node, dict):
             yield _Node(key=_text(node.get("node_id")) or _text(node.get("mac")),
-                        hostname=_text(node.get("hostname")), location=node.get("location"),
-                        lastseen=node.get("lastseen"), domain=_text(node.get("domain")))
+                        hostname=_text(node.get("hostname")),
+                        point=_point(node.get("location")), lastseen=node.get("lastseen"),
+                        domain=_text(node.get("domain")))
+
+
+def _nodeinfo_node(key: Any, node: dict[str, Any]) -> _Node:
+    """A node of ffmap's or hopglass' ``nodes.json``: what is kept is in
+    ``nodeinfo``, except ``lastseen``; ``key`` is ffmap's key of the node."""
+    info = _member(node, "nodeinfo")
+    mac = _member(info, "network").get("mac")
+    return _Node(key=_text(info.get("node_id")) or _text(key) or _text(mac),
+                 hostname=_text(info.get("hostname")), point=_point(info.get("location")),
+                 lastseen=node.get("lastseen"),
+                 domain=_text(_member(info, "system").get("domain_code")))
 
 
 def _ffmap_nodes(document: Any) -> Iterator[_Node]:
     nodes = _object(document, "nodes", dict | list, "nodes.json")
     entries = nodes.items() if isinstance(nodes, dict) else ((None, node) for node in nodes)
     for key, node in entries:
-        if not isinstance(node, dict):
+        if isinstance(node, dict):
+            yield _nodeinfo_node(key, node)
+
+
+def _hopglass_nodes(document: Any) -> Iterator[_Node]:
+    for node in _object(document, "nodes", list, "hopglass-nodes.json"):
+        if isinstance(node, dict):
+            yield _nodeinfo_node(None, node)
+
+
+def _olsr_nodes(document: Any) -> Iterator[_Node]:
+    """Rows of the OLSR node map; ``links``, ``bbox`` and ``ctime`` stay unread."""
+    for entry in _object(_object(document, "JSON", dict, "OLSR-JSON"), "rows", list,
+                         "OLSR-JSON"):
+        if not isinstance(entry, dict):
             continue
-        info = node.get("nodeinfo") if isinstance(node.get("nodeinfo"), dict) else {}
-        network, system = (info.get(name) if isinstance(info.get(name), dict) else {}
-                           for name in ("network", "system"))
-        yield _Node(key=_text(info.get("node_id")) or _text(key) or _text(network.get("mac")),
-                    hostname=_text(info.get("hostname")), location=info.get("location"),
-                    lastseen=node.get("lastseen"), domain=_text(system.get("domain_code")))
+        value = _member(entry, "value")
+        host = _text(entry.get("id"))  # "<hostname>.olsr"
+        hostname = _text(value.get("hostname")) or _text((host or "").removesuffix(".olsr"))
+        point, problem = _olsr_position(entry.get("geometry"), value.get("latlng"))
+        yield _Node(key=host, hostname=hostname, point=point, lastseen=value.get("mtime"),
+                    problem=problem)
+
+
+def _olsr_position(geometry: Any, latlng: Any,
+                   ) -> tuple[tuple[float, float] | None, str | None]:
+    """(latitude, longitude) of the Point ``geometry`` [lon, lat], else of
+    ``latlng`` [lat, lon]; with a skip reason where the two disagree (a
+    swapped or stale value: which one is right cannot be told)."""
+    point: tuple[float, float] | None = None
+    if isinstance(geometry, dict) and geometry.get("type") == "Point":
+        point = _listed_pair(geometry.get("coordinates"), latitude_first=False)
+    other = _listed_pair(latlng, latitude_first=True)
+    if point and other and (abs(point[0] - other[0]) > _SAME_POSITION
+                            or abs(point[1] - other[1]) > _SAME_POSITION):
+        return None, CONFLICTING
+    return point or other, None
+
+
+def _listed_pair(value: Any, *, latitude_first: bool) -> tuple[float, float] | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    first, second = value[:2]
+    return _pair(first, second) if latitude_first else _pair(second, first)
+
+
+_NODE_READERS: dict[str, Callable[[Any], Iterator[_Node]]] = {
+    "meshviewer": _meshviewer_nodes, "ffmap_nodes": _ffmap_nodes,
+    "hopglass": _hopglass_nodes, "olsr": _olsr_nodes}
 
 
 # --- OpenStreetMap (Overpass API) -----------------------------------------------------

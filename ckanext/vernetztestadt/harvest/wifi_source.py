@@ -1,8 +1,8 @@
 """Harvester ``vernetztestadt_wifi``: public WiFi hotspots as one dataset.
 
 Owns: reading every document of a hotspot source (city lists, GeoJSON and
-OGC API Features pages, Freifunk meshviewer/nodes.json, Overpass JSON; see
-``hotspots``), keeping what lies in the area (``bbox``, default
+OGC API Features pages, Freifunk meshviewer/ffmap/hopglass files and OLSR
+node maps, Overpass JSON; see ``hotspots``), keeping what lies in the area (``bbox``, default
 Gelsenkirchen's), merging the same hotspot seen by several sources, and the
 one item this gives: a ``wifi_hotspots`` dataset with CSV and GeoJSON, its
 spatial extent and a map. Skipped points are counted in the job log.
@@ -59,8 +59,9 @@ class WifiHarvester(Harvester):
     source_type = "vernetztestadt_wifi"
     title = "Öffentliche WLAN-Hotspots"
     description = ("Hotspot-Listen der Stadt (CSV, EPSG:25832 oder WGS84), GeoJSON und OGC API "
-                   "Features, Freifunk (meshviewer.json, nodes.json) und OpenStreetMap "
-                   "(Overpass): zusammengeführt zu einem Datensatz mit Karte.")
+                   "Features, Freifunk (meshviewer.json, nodes.json von ffmap und hopglass, "
+                   "OLSR-Knotenkarte) und OpenStreetMap (Overpass): zusammengeführt zu einem "
+                   "Datensatz mit Karte.")
     config_keys = (
         Key("merge_distance_m", "Abstand in Metern, bis zu dem zwei Einträge mit "
             "verträglichen Namen derselbe Hotspot sind (Standard 25).", _distance, 25.0),
