@@ -80,8 +80,11 @@ def test_skipped_values_are_counted_in_the_job_log(make_source, harvest, httpser
     make(make_source, httpserver, [{"url": serve(httpserver, "coded.csv"),
                                     "reference_date": "2025-06-30"}])
     assert harvest("breitband").errors == []
+    # a long limit: in the test session ckanext-harvest adds its database log
+    # handler again on every plugin load, so each line is stored many times
+    # and the newest 100 entries can all be copies of the job's last line
     log = [e["content"] for e in helpers.call_action(
-        "harvest_log_list", context={"user": site_user()}, level="info")]
+        "harvest_log_list", context={"user": site_user()}, level="info", limit=5000)]
     assert any("übersprungen: unbekannte Spalte: 1" in line for line in log)
 
 

@@ -15,22 +15,16 @@ questions once instead of every time, with the same answers:
   unchanged since (same path, size and modification time) is parsed once,
   and each caller gets its own copy.
 
-Together they took about a third of the suite's time. One more repeat is
-not about time: ckanext-harvest adds a database log handler to its loggers
-each time its plugin is configured, so after many loads every job-log line
-was stored once per load and ``harvest_log_list``'s newest 100 entries held
-only copies of a job's last lines; its handlers are set up afresh instead.
-
-Owns: those answers in the test process. Must not touch: any other caller
-of ``inspect.stack`` or of entry points, any YAML that is not a file read
-from its start, any log handler but ckanext-harvest's database handlers.
+Together they took about a third of the suite's time. Owns: those three
+answers in the test process. Must not touch: any other caller of
+``inspect.stack`` or of entry points, or any YAML that is not a file read
+from its start.
 """
 from __future__ import annotations
 
 import copy
 import functools
 import inspect
-import logging
 import os
 import sys
 from importlib.metadata import entry_points
@@ -85,27 +79,9 @@ def _plugin_entry_points(*, group: str, name: str) -> Any:
     return entry_points(group=group, name=name)
 
 
-def _harvest_log_handlers_once() -> None:
-    from ckanext.harvest import plugin as harvest_plugin
-    from ckanext.harvest.log import DBLogHandler
-
-    configure = harvest_plugin._configure_db_logger
-
-    def configure_afresh(config: Any) -> None:
-        for logger in [logging.getLogger("ckanext.harvest"),
-                       *(logging.getLogger(name) for name in logging.root.manager.loggerDict
-                         if name.startswith("ckanext.harvest."))]:
-            for handler in [h for h in logger.handlers if isinstance(h, DBLogHandler)]:
-                logger.removeHandler(handler)
-        configure(config)
-
-    harvest_plugin._configure_db_logger = configure_afresh
-
-
 def install() -> None:
     import ckan.plugins.core
 
     inspect.stack = _toolkit_stack
     yaml.safe_load = _cached_safe_load
     ckan.plugins.core.entry_points = _plugin_entry_points  # type: ignore[assignment]
-    _harvest_log_handlers_once()
