@@ -41,6 +41,17 @@ def _ckan_source(server: str) -> sources.SourceDefinition:
         .replace(shipped.url, server), shipped.file)
 
 
+def _dcat_source(name: str, title: str, url: str) -> sources.SourceDefinition:
+    """A DCAT-AP.de source of the city, as its YAML file declares it."""
+    return sources.parse(f"""
+name: {name}
+type: vernetztestadt_dcat
+title: {title}
+url: {url}
+organization: stadt-gelsenkirchen
+""", f"{name}.yaml")
+
+
 def _packages() -> dict[str, dict]:
     found = helpers.call_action("package_search", context={"user": site_user()},
                                 include_private=True, q="*:*", rows=50)["results"]
@@ -86,13 +97,7 @@ def test_loopback_is_refused_unless_the_site_allows_it(httpserver):
     127.0.0.1 is refused before any request, for both catalog harvesters."""
     server = httpserver.url_for("").rstrip("/")
     definition = _ckan_source(server)
-    dcat = sources.parse(f"""
-name: dcat-intern
-type: vernetztestadt_dcat
-title: Interner Katalog
-url: {server}/catalog.ttl
-organization: stadt-gelsenkirchen
-""", "dcat-intern.yaml")
+    dcat = _dcat_source("dcat-intern", "Interner Katalog", f"{server}/catalog.ttl")
     runner.sync([definition, dcat])
     for name in (definition.name, dcat.name):
         result = runner.run(name)
@@ -118,13 +123,8 @@ def test_a_next_page_on_an_internal_address_is_not_fetched(httpserver):
 """
     httpserver.expect_request("/catalog.ttl").respond_with_data(page,
                                                                 content_type="text/turtle")
-    definition = sources.parse(f"""
-name: dcat-paged
-type: vernetztestadt_dcat
-title: Katalog mit Seiten
-url: {httpserver.url_for('/catalog.ttl')}
-organization: stadt-gelsenkirchen
-""", "dcat-paged.yaml")
+    definition = _dcat_source("dcat-paged", "Katalog mit Seiten",
+                              httpserver.url_for("/catalog.ttl"))
     runner.sync([definition])
     result = runner.run(definition.name)
     assert any("169.254.169.254" in error for error in result.errors), result.errors
@@ -141,13 +141,7 @@ def test_a_refused_table_no_longer_breaks_the_harvest_object_reference(httpserve
     ``harvest_object_package_id_fkey`` instead of the gate's reason."""
     httpserver.expect_request("/kaputt.csv").respond_with_data(HTML,
                                                                content_type="text/html")
-    definition = sources.parse(f"""
-name: dcat-fk
-type: vernetztestadt_dcat
-title: Katalog
-url: {httpserver.url_for('/catalog.ttl')}
-organization: stadt-gelsenkirchen
-""", "dcat-fk.yaml")
+    definition = _dcat_source("dcat-fk", "Katalog", httpserver.url_for("/catalog.ttl"))
     runner.sync([definition])
     source = helpers.call_action("harvest_source_show", context={"ignore_auth": True},
                                  id="dcat-fk")
@@ -185,13 +179,7 @@ def test_with_the_metadata_gate_an_import_breaking_a_must_is_kept_private(httpse
 """
     httpserver.expect_request("/catalog.ttl").respond_with_data(catalog,
                                                                 content_type="text/turtle")
-    definition = sources.parse(f"""
-name: dcat-gate
-type: vernetztestadt_dcat
-title: Katalog
-url: {httpserver.url_for('/catalog.ttl')}
-organization: stadt-gelsenkirchen
-""", "dcat-gate.yaml")
+    definition = _dcat_source("dcat-gate", "Katalog", httpserver.url_for("/catalog.ttl"))
     runner.sync([definition])
     result = runner.run(definition.name)
     assert not result.errors, result.errors

@@ -29,7 +29,13 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from ..validation.gate import bulk_targets, changed_dataset, hold_private, will_be_public
+from ..validation.gate import (
+    bulk_targets,
+    changed_dataset,
+    dataset_actions,
+    hold_private,
+    will_be_public,
+)
 from .assess import Finding, assess, filled
 
 OPTION = "ckanext.vernetztestadt.metadata_gate"
@@ -170,16 +176,6 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
 
 
 @tk.chained_action
-def package_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded("package_create", original, context, data_dict)
-
-
-@tk.chained_action
-def package_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded("package_update", original, context, data_dict)
-
-
-@tk.chained_action
 def bulk_update_public(original: Any, context: dict[str, Any],
                        data_dict: dict[str, Any]) -> Any:
     """CKAN publishes these without package_update: all refusals at once."""
@@ -195,5 +191,4 @@ def bulk_update_public(original: Any, context: dict[str, Any],
 
 
 def get_actions() -> dict[str, Any]:
-    return {"package_create": package_create, "package_update": package_update,
-            "bulk_update_public": bulk_update_public}
+    return {**dataset_actions(_guarded), "bulk_update_public": bulk_update_public}

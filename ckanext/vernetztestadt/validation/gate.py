@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -385,14 +385,17 @@ def _may_wait(data_dict: dict[str, Any], existing: dict[str, Any] | None) -> boo
     return not was_public and bool(data_dict.get("owner_org", (existing or {}).get("owner_org")))
 
 
-@tk.chained_action
-def package_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded("package_create", original, context, data_dict)
-
-
-@tk.chained_action
-def package_update(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    return _guarded("package_update", original, context, data_dict)
+def dataset_actions(guarded: Callable[..., Any]) -> dict[str, Any]:
+    """``package_create``/``package_update`` chained through ``guarded(action,
+    original, context, data_dict)``: the form every gate takes (this one and
+    the metadata gate)."""
+    def chain(action: str) -> Any:
+        @tk.chained_action
+        def chained(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
+            return guarded(action, original, context, data_dict)
+        chained.__name__ = action
+        return chained
+    return {action: chain(action) for action in ("package_create", "package_update")}
 
 
 @tk.chained_action
@@ -429,5 +432,4 @@ def bulk_targets(data_dict: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def get_actions() -> dict[str, Any]:
-    return {"package_create": package_create, "package_update": package_update,
-            "bulk_update_public": bulk_update_public}
+    return {**dataset_actions(_guarded), "bulk_update_public": bulk_update_public}
