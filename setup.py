@@ -12,6 +12,33 @@ from setuptools import find_namespace_packages, setup
 HERE = Path(__file__).parent
 
 
+#: The harvesters: source type -> class. Each is a CKAN plugin as well (its
+#: base, ckanext-harvest's HarvesterBase, is a SingletonPlugin implementing
+#: IHarvester) and is listed under ``ckanext.vernetztestadt.harvesters``, from
+#: which the portal derives its plugin list and the source types.
+HARVESTERS = {
+    "vernetztestadt_ranking": "ranking:RankingHarvester",
+    "vernetztestadt_wifi": "wifi:WifiHarvester",
+    "vernetztestadt_broadband": "broadband:BroadbandHarvester",
+    "vernetztestadt_dcat": "catalogs:DcatHarvester",
+    "vernetztestadt_ckan": "catalogs:RegionalCkanHarvester",
+}
+#: The harvest formats: name -> class (``harvest.formats``).
+FORMATS = {
+    "city_csv": "city_csv:CityCsv",
+    "geojson": "geojson:GeoJson",
+    "meshviewer": "meshviewer:Meshviewer",
+    "ffmap_nodes": "ffmap:Ffmap",
+    "hopglass": "hopglass:Hopglass",
+    "olsr": "olsr:Olsr",
+    "overpass": "overpass:Overpass",
+}
+
+
+def entry_points(package: str, classes: dict[str, str]) -> list[str]:
+    return [f"{name} = {package}.{target}" for name, target in classes.items()]
+
+
 def requirements(name: str) -> list[str]:
     lines = (HERE / name).read_text().splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
@@ -47,15 +74,14 @@ setup(
         "ckan.plugins": [
             "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",
             "vernetztestadt_search = ckanext.vernetztestadt.plugin:VernetzteStadtSearchPlugin",
-            "vernetztestadt_ranking = ckanext.vernetztestadt.plugin:RankingHarvesterPlugin",
-            "vernetztestadt_broadband = "
-            "ckanext.vernetztestadt.plugin:BroadbandHarvesterPlugin",
-            "vernetztestadt_wifi = ckanext.vernetztestadt.plugin:WifiHarvesterPlugin",
-            "vernetztestadt_dcat = ckanext.vernetztestadt.plugin:DcatHarvesterPlugin",
-            "vernetztestadt_ckan = ckanext.vernetztestadt.plugin:CkanHarvesterPlugin",
             "vernetztestadt_chart = ckanext.vernetztestadt.plugin:ChartViewPlugin",
             "vernetztestadt_map = ckanext.vernetztestadt.plugin:MapViewPlugin",
+            *entry_points("ckanext.vernetztestadt.harvest.harvesters", HARVESTERS),
         ],
+        "ckanext.vernetztestadt.harvesters":
+            entry_points("ckanext.vernetztestadt.harvest.harvesters", HARVESTERS),
+        "ckanext.vernetztestadt.harvest_formats":
+            entry_points("ckanext.vernetztestadt.harvest.formats", FORMATS),
         "ckan.rdf.profiles": [
             "vernetztestadt_dcat_ap_de = ckanext.vernetztestadt.profiles:DCATAPDeProfile",
         ],

@@ -72,24 +72,25 @@ def peak_mb() -> float:
 
 
 def child_wifi(nodes: int) -> dict[str, Any]:
-    from ckanext.vernetztestadt.harvest import hotspots
+    from ckanext.vernetztestadt.harvest.formats import hotspot_rows
+    from ckanext.vernetztestadt.harvest.harvesters import hotspot_merge
 
     rng = random.Random(7)
     data = meshviewer(nodes, rng)
     started = time.perf_counter()
-    parsed = hotspots.parse(data, "meshviewer", salt="bench")
+    parsed = hotspot_rows.parse(data, "meshviewer", salt="bench")
     parse_s = time.perf_counter() - started
-    kept, _ = hotspots.filter_area(parsed.rows)
+    kept, _ = hotspot_merge.filter_area(parsed.rows)
     city = city_rows(kept, nodes // 10, rng)
     started = time.perf_counter()
-    merged = hotspots.merge([city, kept])
+    merged = hotspot_merge.merge([city, kept])
     merge_s = time.perf_counter() - started
     return {"items": nodes, "parse_s": parse_s, "merge_s": merge_s, "merged": len(merged),
             "input": len(city) + len(kept), "peak_mb": peak_mb()}
 
 
 def child_broadband(rows: int) -> dict[str, Any]:
-    from ckanext.vernetztestadt.harvest import broadband
+    from ckanext.vernetztestadt.harvest.formats import broadband
 
     data = coded_csv(rows, random.Random(11))
     started = time.perf_counter()

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from ckanext.vernetztestadt import charts
-from ckanext.vernetztestadt.harvest.broadband_source import CHART as BROADBAND
-from ckanext.vernetztestadt.harvest.ranking_source import CHART as RANKING
+from ckanext.vernetztestadt.harvest.harvesters.broadband import CHART as BROADBAND
+from ckanext.vernetztestadt.harvest.harvesters.ranking import CHART as RANKING
 
 #: Gelsenkirchen's published shares (Breitbandatlas | Gigabit-Grundbuch, end of
 #: 2018 and end of 2020; harvesters/snapshots/README.md)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ckanext.vernetztestadt import tabular
-from ckanext.vernetztestadt.harvest import grids
+from ckanext.vernetztestadt.harvest.formats import grids
 
 #: (file, delimiter both must find, columns of the first data row)
 CASES = [

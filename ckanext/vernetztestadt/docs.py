@@ -1,13 +1,16 @@
-"""The README's configuration table, generated from ``config_declaration.yaml``.
+"""The README's generated tables: configuration and harvest formats.
 
 Owns: reading the packaged config declaration (through ``importlib.resources``,
 so it works from an installed wheel as well as from the source tree),
-rendering its options as a Markdown table (key, default, description) and
-replacing the text between the README markers ``<!-- config-table:start -->``
-and ``<!-- config-table:end -->``.
+rendering its options as a Markdown table (key, default, description), the
+table of the registered harvest formats and harvester types (from their
+registries, ``harvest.formats`` and ``harvest.registry``), and replacing the
+text between each table's README markers (``<!-- config-table:start -->`` …
+``<!-- config-table:end -->``, ``<!-- harvest-formats:start -->`` …
+``<!-- harvest-formats:end -->``).
 
 Must not touch: CKAN itself (no ``ckan`` import, so it runs without a config
-file or services) or any part of the README outside the two markers.
+file or services) or any part of the README outside the markers.
 
 Usage::
 
@@ -31,6 +34,7 @@ PACKAGE = "ckanext.vernetztestadt"
 DECLARATION = "config_declaration.yaml"
 START_MARKER = "<!-- config-table:start -->"
 END_MARKER = "<!-- config-table:end -->"
+FORMATS_MARKERS = ("<!-- harvest-formats:start -->", "<!-- harvest-formats:end -->")
 HEADER = ("Option", "Standardwert / Default", "Beschreibung / Description")
 NO_DEFAULT = "\N{EN DASH}"  # shown when an option declares no default
 
@@ -100,30 +104,47 @@ def current_table() -> str:
     return render_table(load_options())
 
 
-def _marker_positions(document: str) -> tuple[int, int]:
-    start = document.find(START_MARKER)
-    end = document.find(END_MARKER)
+def formats_table() -> str:
+    """The registered harvest formats and the harvester types (no trailing newline)."""
+    from .harvest import formats, registry  # neither imports CKAN
+
+    lines = ["| Format | Familie / family | Beschreibung / Description |", "|---|---|---|"]
+    lines += [f"| `{_cell(name)}` | `{_cell(cls.family)}` | {_cell(cls.title)} |"
+              for name, cls in formats.registered().items()]
+    types = ", ".join(f"`{name}`" for name in registry.harvester_types())
+    return "\n".join([*lines, "", f"Harvester-Typen / harvester types: {types}"])
+
+
+def _tables() -> dict[tuple[str, str], str]:
+    return {(START_MARKER, END_MARKER): current_table(), FORMATS_MARKERS: formats_table()}
+
+
+def _marker_positions(document: str, markers: tuple[str, str]) -> tuple[int, int]:
+    start_marker, end_marker = markers
+    start = document.find(start_marker)
+    end = document.find(end_marker)
     if start < 0 or end < 0 or end < start:
-        raise MarkerError(f"markers {START_MARKER} ... {END_MARKER} not found in order")
-    return start + len(START_MARKER), end
+        raise MarkerError(f"markers {start_marker} ... {end_marker} not found in order")
+    return start + len(start_marker), end
 
 
-def extract_table(document: str) -> str:
+def extract_table(document: str, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str:
     """The text between the markers, without surrounding blank lines."""
-    begin, end = _marker_positions(document)
+    begin, end = _marker_positions(document, markers)
     return document[begin:end].strip("\n")
 
 
-def replace_table(document: str, table: str) -> str:
+def replace_table(document: str, table: str,
+                  markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str:
     """``document`` with the text between the markers replaced by ``table``."""
-    begin, end = _marker_positions(document)
+    begin, end = _marker_positions(document, markers)
     return document[:begin] + "\n" + table + "\n" + document[end:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ckanext.vernetztestadt.docs",
-        description="Render the configuration table from config_declaration.yaml.")
+        description="Render the README's tables: configuration, harvest formats.")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--update", metavar="FILE", type=Path,
                         help="replace the table between the markers in FILE")
@@ -131,14 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="exit 1 if the table in FILE is not up to date")
     args = parser.parse_args(argv)
 
-    table = current_table()
+    tables = _tables()
     target: Path | None = args.update or args.check
     if target is None:
-        print(table)
+        print("\n\n".join(tables.values()))
         return 0
     try:
-        document = target.read_text(encoding="utf-8")
-        updated = replace_table(document, table)
+        document = updated = target.read_text(encoding="utf-8")
+        for markers, table in tables.items():
+            updated = replace_table(updated, table, markers)
     except (OSError, MarkerError) as exc:
         print(f"Fehler / error: {target}: {exc}", file=sys.stderr)
         return 2

@@ -12,8 +12,6 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.harvest.interfaces import IHarvester
-
 from . import (
     charts,
     cli,
@@ -31,10 +29,6 @@ from . import (
     upstream,
     validators,
 )
-from .harvest.broadband_source import BroadbandHarvester
-from .harvest.catalogs import DcatHarvester, RegionalCkanHarvester
-from .harvest.ranking_source import RankingHarvester
-from .harvest.wifi_source import WifiHarvester
 from .quality import actions as quality_actions
 from .quality import display as quality_display
 from .quality import gate as quality_gate
@@ -207,39 +201,6 @@ class VernetzteStadtSearchPlugin(p.SingletonPlugin):
             timeout_ms=config.get("ckanext.vernetztestadt.search.timeout_ms"),
             cache_seconds=config.get("ckanext.vernetztestadt.search.cache_seconds"),
         )
-
-
-class RankingHarvesterPlugin(RankingHarvester, p.SingletonPlugin):
-    """``vernetztestadt_ranking``: the smart-city ranking harvester
-    (ckanext-harvest finds harvesters among the enabled plugins)."""
-
-    p.implements(IHarvester)
-
-
-class BroadbandHarvesterPlugin(BroadbandHarvester, p.SingletonPlugin):
-    """``vernetztestadt_broadband``: the broadband coverage harvester."""
-
-    p.implements(IHarvester)
-
-
-class WifiHarvesterPlugin(WifiHarvester, p.SingletonPlugin):
-    """``vernetztestadt_wifi``: the WiFi hotspot harvester."""
-
-    p.implements(IHarvester)
-
-
-class DcatHarvesterPlugin(DcatHarvester, p.SingletonPlugin):
-    """``vernetztestadt_dcat``: DCAT-AP.de catalogs (ckanext-dcat's RDF
-    harvester through the portal's URL policy)."""
-
-    p.implements(IHarvester)
-
-
-class CkanHarvesterPlugin(RegionalCkanHarvester, p.SingletonPlugin):
-    """``vernetztestadt_ckan``: another CKAN portal's Action API
-    (ckanext-harvest's CKAN harvester through the portal's URL policy)."""
-
-    p.implements(IHarvester)
 
 
 class _DrawnView:

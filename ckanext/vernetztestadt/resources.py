@@ -3,14 +3,18 @@
 Owns: the location of ``schemas/`` and ``harvesters/`` at run time. They are
 subpackages of this package in the wheel (``setup.py`` maps the top-level
 folders there), so they are found through ``importlib.resources``, never via
-the source tree.
+the source tree. Also the bundled Table Schemas as parsed JSON, read without
+CKAN, so that the harvest parsers can cut values to their limits.
 
-Must not touch: the files' content or meaning (schemas, harvest modules do).
+Must not touch: the files' meaning (schemas, harvest modules do), CKAN.
 """
 from __future__ import annotations
 
+import json
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import Any
 
 SCHEMAS_PACKAGE = "ckanext.vernetztestadt.schemas"
 HARVESTERS_PACKAGE = "ckanext.vernetztestadt.harvesters"
@@ -59,3 +63,17 @@ def licenses_url() -> str:
 
 def table_schema_files() -> list[Traversable]:
     return list_files(table_schemas_dir(), (".json",))
+
+
+@cache
+def bundled_table_schemas() -> dict[str, dict[str, Any]]:
+    """Name (file name without ``.json``) -> descriptor of each bundled Table Schema."""
+    return {f.name[: -len(".json")]: json.loads(f.read_text(encoding="utf-8"))
+            for f in table_schema_files()}
+
+
+def field_constraints(schema: str, field: str) -> dict[str, Any]:
+    """The constraints of ``field`` in the bundled Table Schema ``schema``
+    (the parsers cut values to these limits)."""
+    found = next(f for f in bundled_table_schemas()[schema]["fields"] if f["name"] == field)
+    return found.get("constraints", {})

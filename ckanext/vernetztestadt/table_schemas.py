@@ -11,7 +11,6 @@ the validation module's job); it only reads the packaged files.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -25,17 +24,8 @@ class TableSchemaError(ValueError):
     """A value that is not a usable Table Schema reference (German message)."""
 
 
-@cache
-def bundled() -> dict[str, dict[str, Any]]:
-    """Name (file name without ``.json``) -> descriptor of each bundled schema."""
-    return {f.name[: -len(".json")]: json.loads(f.read_text(encoding="utf-8"))
-            for f in resources.table_schema_files()}
-
-
-def constraints(schema: str, field: str) -> dict[str, Any]:
-    """The constraints of ``field`` in the bundled schema ``schema``."""
-    found = next(f for f in bundled()[schema]["fields"] if f["name"] == field)
-    return found.get("constraints", {})
+#: Name -> descriptor of each bundled schema (read by ``resources``).
+bundled = resources.bundled_table_schemas
 
 
 def _descriptor_errors(descriptor: Any) -> list[str]:

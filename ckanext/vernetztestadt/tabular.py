@@ -6,11 +6,11 @@ consistently the first lines split) and its decimal mark, unless the
 resource declares them; noticing a declared encoding the bytes contradict;
 decoding text and reading CSV rows with that dialect; and reading a cell as
 a German or English number. The validation gate (``validation``), the
-harvesters' parsers (``harvest.grids``) and the charts read tables through
+harvesters' parsers (``harvest.formats.grids``) and the charts read tables through
 it, so that they agree on every file.
 
 Must not touch: Table Schemas or the validation itself (``validation.engine``),
-what the columns mean (the parsers), XLSX workbooks (``harvest.grids``).
+what the columns mean (the parsers), XLSX workbooks (``harvest.formats.grids``).
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import pytest
 from schema_check import assert_valid_rows
 
 from ckanext.vernetztestadt import resources
-from ckanext.vernetztestadt.harvest.broadband import Parsed, parse
+from ckanext.vernetztestadt.harvest.formats.broadband import Parsed, parse
 
 NATIONAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "breitbandatlas"
 SNAPSHOTS = resources.harvesters_dir() / "snapshots"

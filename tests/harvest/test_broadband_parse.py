@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook
 from schema_check import assert_valid_rows
 
-from ckanext.vernetztestadt.harvest.broadband import (
+from ckanext.vernetztestadt.harvest.formats.broadband import (
     BroadbandFormatError,
     Parsed,
     detect_layout,

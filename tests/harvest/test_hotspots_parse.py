@@ -17,18 +17,16 @@ import pytest
 from fixture_addresses import addresses, leaked
 from schema_check import assert_valid_rows
 
-from ckanext.vernetztestadt.harvest.hotspots import (
-    FORMATS,
+from ckanext.vernetztestadt.harvest import formats
+from ckanext.vernetztestadt.harvest.formats.hotspot_rows import (
     GELSENKIRCHEN_BBOX,
     HotspotFormatError,
     Parsed,
     detect_format,
-    filter_area,
     find_private,
-    in_area,
-    merge,
     parse,
 )
+from ckanext.vernetztestadt.harvest.harvesters.hotspot_merge import filter_area, in_area, merge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wifi"
 SCHEMA = Path(__file__).parents[2] / "schemas" / "tables" / "hotspots.json"
@@ -139,7 +137,7 @@ def hotspot(row_id: str, name: str, latitude: float, longitude: float, source: s
 ])
 def test_detect_format(name, fmt):
     assert detect_format(fixture(name)) == fmt
-    assert fmt in FORMATS
+    assert fmt in formats.of_family("hotspots")
 
 
 def test_detect_ffmap_nodes_as_list():

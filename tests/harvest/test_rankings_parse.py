@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from schema_check import assert_valid_rows
 
-from ckanext.vernetztestadt.harvest.rankings import (
+from ckanext.vernetztestadt.harvest.formats.rankings import (
     BITKOM,
     HASELHORST,
     BitkomRow,

@@ -13,7 +13,7 @@ from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
 from fixture_addresses import leaked
 
-from ckanext.vernetztestadt.harvest import hotspots
+from ckanext.vernetztestadt.harvest.formats import hotspot_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wifi"
 NAME = "wlan-hotspots-05513000"
@@ -77,14 +77,14 @@ def test_nothing_private_is_published(make_source, harvest, httpserver, app):
                        serve(httpserver, "ffmap_nodes.json")])
     assert harvest("wlan").errors == []
     raw = (FIXTURES / "meshviewer.json").read_text(encoding="utf-8")
-    assert hotspots.find_private(raw)  # the fixture does hold such data
+    assert hotspot_rows.find_private(raw)  # the fixture does hold such data
     dataset = helpers.call_action("package_show", id=NAME)
     api = {k: v for k, v in dataset.items() if k != "harvest_provenance"}
     pages = [app.get(f"/dataset/{NAME}").body,
              app.get(f"/dataset/{NAME}/resource/{dataset['resources'][0]['id']}").body]
     views = [page.split('class="vts-point-map"')[1].split("</svg>")[0] for page in pages]
     for text in [*files_of(dataset).values(), json.dumps(api, ensure_ascii=False), *views]:
-        assert hotspots.find_private(text) == []
+        assert hotspot_rows.find_private(text) == []
 
 
 def test_hopglass_and_olsr_documents_merge_without_addresses(make_source, harvest,
@@ -115,7 +115,7 @@ def test_hopglass_and_olsr_documents_merge_without_addresses(make_source, harves
         for text in files.values():
             assert leaked(raw, text) == set()
     for text in files.values():
-        assert hotspots.find_private(text) == []
+        assert hotspot_rows.find_private(text) == []
 
 
 def test_an_empty_feature_collection_publishes_nothing(make_source, harvest, httpserver):
@@ -135,8 +135,8 @@ def test_ogc_api_pages_are_followed(make_source, harvest, httpserver):
     make(make_source, [serve(httpserver, "items1", json.dumps(page1).encode())])
     assert harvest("wlan").errors == []
     dataset = helpers.call_action("package_show", id=NAME)
-    expected = len(hotspots.parse(json.dumps(page1).encode(), salt="x").rows) + \
-        len(hotspots.parse(page2, salt="x").rows)
+    expected = len(hotspot_rows.parse(json.dumps(page1).encode(), salt="x").rows) + \
+        len(hotspot_rows.parse(page2, salt="x").rows)
     assert dataset["hotspot_count"] == expected
 
 

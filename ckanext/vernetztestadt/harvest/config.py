@@ -2,10 +2,14 @@
 
 Owns: the keys every harvest source understands (``format``, ``ags``,
 ``bbox``, ``allowed_hosts``, ``documents``, ``withdraw``, ``private``,
-``dataset``, ``max_bytes``, ``timeout``, ``dataset_type``, ``title_note``), the checks of
-each key, and the German message naming every problem at once, which
-ckanext-harvest shows on the source form (``validate_config``). A harvester
-adds its own keys as a tuple of ``Key``; nothing else is code.
+``dataset``, ``max_bytes``, ``timeout``, ``dataset_type``, ``title_note``,
+``name_pattern``, ``replaces``), the checks of each key, their defaults (a
+value, or a site option named by ``config_default``, whose default is
+declared in ``config_declaration.yaml``), the rule turning a harvester's
+name into a dataset name (``dataset_name``), and the German message naming
+every problem at once, which ckanext-harvest shows on the source form
+(``validate_config``). A harvester adds its own keys as a tuple of ``Key``;
+nothing else is code.
 
 Must not touch: fetching or harvesting itself (``allowed_hosts`` is read with
 the host rules of ``fetching``, the one URL policy; nothing is fetched here).
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +44,8 @@ class Key:
     check: Callable[[Any], Any]
     default: Any = None
     required: bool = False
+    #: the site option whose (declared) value is the default instead of ``default``
+    config_default: str | None = None
 
 
 def nonempty_text(value: Any) -> str:
@@ -139,10 +146,59 @@ def _documents(value: Any) -> list[dict[str, Any]]:
     return documents
 
 
+#: the placeholders of ``name_pattern``
+NAME_PLACEHOLDERS = ("name", "source")
+DEFAULT_NAME_PATTERN = "{name}"
+#: CKAN's rule for dataset names (``name_validator``), which a pattern must keep
+_CKAN_NAME = re.compile(r"[a-z0-9_-]{2,100}")
+_NAME_TEXT = re.compile(r"[a-z0-9_-]*")
+
+
+def _name_pattern(value: Any) -> str:
+    text = nonempty_text(value)
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        raise ValueError("ist kein gültiges Muster (geschweifte Klammern nur um "
+                         "Platzhalter wie {name})") from None
+    fields = [(name, spec, conversion) for _, name, spec, conversion in parts
+              if name is not None]
+    for name, spec, conversion in fields:
+        if name not in NAME_PLACEHOLDERS or spec or conversion:
+            raise ValueError(f"kennt den Platzhalter „{{{name}}}“ nicht (erlaubt: "
+                             "{name}, {source})")
+    if "name" not in (name for name, _, _ in fields):
+        raise ValueError("muss {name} enthalten (den Namen, den der Harvester vergibt)")
+    if not _NAME_TEXT.fullmatch("".join(literal for literal, *_ in parts)):
+        raise ValueError("darf außer den Platzhaltern nur Kleinbuchstaben a-z, Ziffern, "
+                         "„-“ und „_“ enthalten")
+    return text
+
+
+def _source_name(value: Any) -> str:
+    text = nonempty_text(value)
+    if not _CKAN_NAME.fullmatch(text):
+        raise ValueError("muss der Name einer Harvest-Quelle sein (Kleinbuchstaben a-z, "
+                         "Ziffern, „-“ und „_“)")
+    return text
+
+
+def dataset_name(pattern: str, name: str, source: str) -> str:
+    """The dataset name ``pattern`` gives the harvester's ``name`` in source
+    ``source``; ValueError (German) when CKAN would refuse it."""
+    result = pattern.format(name=name, source=source)
+    if not _CKAN_NAME.fullmatch(result):
+        raise ValueError(f"Der Datensatzname „{result}“ (aus „name_pattern“ {pattern}) ist "
+                         "kein gültiger CKAN-Name: 2 bis 100 Zeichen, nur Kleinbuchstaben "
+                         "a-z, Ziffern, „-“ und „_“.")
+    return result
+
+
 #: Keys every source understands.
 COMMON_KEYS = (
     Key("format", "Format der Dokumente; ohne Angabe am Inhalt erkannt.", nonempty_text),
-    Key("ags", "Gemeindeschlüssel der Stadt (AGS), Standard 05513000.", _ags),
+    Key("ags", "Gemeindeschlüssel der Stadt (AGS), Standard 05513000.", _ags,
+        config_default="ckanext.vernetztestadt.default_ags"),
     Key("bbox", "Gebietsfilter [West, Süd, Ost, Nord] in Grad (WGS84).", _bbox),
     Key("allowed_hosts", "Weitere erlaubte Server, nur mit öffentlichen Adressen (interne "
         "gibt nur die Site-Konfiguration frei).", _hosts, ()),
@@ -153,11 +209,21 @@ COMMON_KEYS = (
     Key("private", "Datensätze nicht öffentlich anlegen.", boolean, False),
     Key("dataset", "Metadaten für jeden Datensatz der Quelle (z. B. license_id).",
         mapping, {}),
-    Key("max_bytes", "Größte Antwort in Bytes.", positive_int),
-    Key("timeout", "Zeitlimit für Verbindung und Antwort in Sekunden.", positive_int),
+    Key("max_bytes", "Größte Antwort in Bytes.", positive_int,
+        config_default="ckanext.vernetztestadt.harvest.max_bytes"),
+    Key("timeout", "Zeitlimit für Verbindung und Antwort in Sekunden.", positive_int,
+        config_default="ckanext.vernetztestadt.harvest.timeout"),
     Key("dataset_type", "Datensatztyp (scheming) der veröffentlichten Datensätze.", nonempty_text),
     Key("title_note", "Zusatz in Klammern an jedem Titel, z. B. „synthetische Demo-Daten“.",
         nonempty_text),
+    Key("name_pattern", "Muster der Datensatznamen mit den Platzhaltern {name} (Name, den "
+        "der Harvester vergibt; Pflicht) und {source} (Name der Quelle), z. B. "
+        "{name}-mobilfunk; für eine zweite Quelle mit denselben Datensätzen. Geändert, "
+        "benennt der nächste Lauf die Datensätze um (Kennung bleibt).", _name_pattern,
+        DEFAULT_NAME_PATTERN),
+    Key("replaces", "Name einer Quelle derselben Organisation, die diese Quelle ersetzt: "
+        "deren Datensätze mit denselben Namen werden übernommen (Kennung und Adresse "
+        "bleiben), die ersetzte Quelle lässt sie danach in Ruhe.", _source_name),
 )
 
 
@@ -190,12 +256,9 @@ def parse(text: str | None, extra: Iterable[Key] = ()) -> dict[str, Any]:
 
 
 def _default(key: Key) -> Any:
-    if key.name == "ags":
-        return tk.config.get("ckanext.vernetztestadt.default_ags")
-    if key.name == "max_bytes":
-        return tk.config.get("ckanext.vernetztestadt.harvest.max_bytes")
-    if key.name == "timeout":
-        return tk.config.get("ckanext.vernetztestadt.harvest.timeout")
+    if key.config_default:
+        # CKAN fills in the declared default, so there is none to repeat here
+        return tk.config.get(key.config_default)
     # a fresh copy: callers may extend what they get
     return type(key.default)(key.default) if isinstance(key.default, (dict, list)) \
         else key.default

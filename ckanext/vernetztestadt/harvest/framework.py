@@ -8,9 +8,15 @@ Owns: the stages every harvester of the portal shares.
   (``read``), and creates one harvest object per item plus one per item that
   vanished upstream. A document that cannot be had or read is a gather error
   naming the source and the reason; then no object is created, so nothing of
-  that run is published and earlier data stays as it was.
+  that run is published and earlier data stays as it was. So is a dataset
+  name (the item's guid through the source's ``name_pattern``) that is not
+  valid, comes twice or belongs to a dataset of another source — unless
+  that source is the one this source ``replaces`` (same organisation, else a
+  gather error), whose datasets it takes over. Items whose dataset a source
+  replacing this one has taken over are skipped (job log), never withdrawn.
 - **fetch** decides "not modified": the item's checksum equals the one in the
-  published dataset's provenance (no write at all then).
+  published dataset's provenance, from this source under the name the pattern
+  gives (no write at all then; a changed pattern renames on the next run).
 - **import** publishes through ``publish`` (validated by the gate in strict
   mode) or withdraws, and records the change summary.
 
@@ -34,7 +40,7 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra, HarvestSource
 
 from . import config as source_config
-from . import documents, items, publish
+from . import documents, formats, items, publish
 from .documents import Document, DocumentError
 from .items import Item
 
@@ -112,6 +118,8 @@ class Harvester(HarvesterBase):
     source_type: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
+    #: the family of registered formats it reads (``formats``), if any
+    format_family: ClassVar[str | None] = None
     config_keys: ClassVar[tuple[source_config.Key, ...]] = ()
 
     # -- what a harvester provides ------------------------------------------
@@ -122,7 +130,12 @@ class Harvester(HarvesterBase):
     # -- IHarvester ---------------------------------------------------------
     def info(self) -> dict[str, str]:
         return {"name": self.source_type, "title": self.title,
-                "description": self.description, "form_config_interface": "Text"}
+                "description": self.description + self._formats_read(),
+                "form_config_interface": "Text"}
+
+    def _formats_read(self) -> str:
+        # derived from the registry: a new format shows on the source form
+        return f" Formate: {formats.titles(self.format_family)}." if self.format_family else ""
 
     def validate_config(self, config: str | None) -> str | None:
         source_config.parse(config, self.config_keys)
@@ -132,41 +145,47 @@ class Harvester(HarvesterBase):
         source = harvest_job.source
         try:
             run = self._run(source)
+            target = self._target(source, run.config)
             found = self._previous_items(harvest_job, run)
             if found is None:
                 found = self.read(run)
-            self._check(found, source)
+            mine = self._check(found, source, target)
         except (InputError, DocumentError, source_config.ConfigError) as error:
             self._save_gather_error(_printable(f"Quelle „{source.title}“ ({source.url}): "
                                                f"{error}"), harvest_job)
             return None
         validators = json.dumps(run.validators, sort_keys=True)
         ids = [_object(harvest_job, item.guid, item.to_json(), {VALIDATORS: validators})
-               for item in found]
+               for item in mine]
+        # upstream still has a skipped item: it is not withdrawn
         gone = _published_guids(source.id) - {item.guid for item in found}
         ids += [_object(harvest_job, guid, json.dumps(WITHDRAW)) for guid in sorted(gone)]
         return ids
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
-        package = publish.find_package(harvest_object.harvest_source_id, harvest_object.guid)
+        target = self._object_target(harvest_object, "Fetch")
+        if target is None:
+            return False
+        package = publish.find_package(target, harvest_object.guid)
         item = Item.from_data(json.loads(harvest_object.content or "{}"))
         if item is None:  # a withdrawal
             return "unchanged" if publish.is_withdrawn(package) else True
-        return "unchanged" if publish.is_current(package, item) else True
+        return "unchanged" if publish.is_current(package, item, target) else True
 
     def import_stage(self, harvest_object: HarvestObject) -> bool:
         source = harvest_object.source
-        config = source_config.parse(source.config, self.config_keys)
+        target = self._object_target(harvest_object, "Import")
+        if target is None:
+            return False
         guid = harvest_object.guid
-        package = publish.find_package(source.id, guid)
+        package = publish.find_package(target, guid)
         item = Item.from_data(json.loads(harvest_object.content or "{}"))
         if item is None:
-            return self._withdraw(harvest_object, package, config["withdraw"])
-        old = publish.published_item(source.id, guid) if package is not None else None
+            return self._withdraw(harvest_object, package, target.withdraw)
+        old = publish.published_item(package) if package is not None else None
         changes = items.changes(old, item)
         try:
-            publish.publish(item, self._target(source, config), harvest_object, changes,
-                            package)
+            publish.publish(item, target, harvest_object, changes, package)
         except tk.ValidationError as error:
             model.Session.rollback()
             self._save_object_error(_printable(f"„{guid}“ wurde nicht veröffentlicht: "
@@ -210,24 +229,50 @@ class Harvester(HarvesterBase):
         found = (Item.from_data(json.loads(o.content)) for o in objects if o.content)
         return [item for item in found if item is not None]
 
-    def _check(self, found: Iterable[Item], source: HarvestSource) -> None:
+    def _check(self, found: Iterable[Item], source: HarvestSource,
+               target: publish.Target) -> list[Item]:
+        """The items this source publishes: without those a source replacing
+        it has taken over; InputError for a name it cannot use."""
         seen: set[str] = set()
+        mine = []
         for item in found:
-            if item.guid in seen:
-                raise InputError(f"Der Datensatz „{item.guid}“ käme zweimal vor.")
-            if publish.name_taken(item.guid, source.id):
-                raise InputError(f"Der Name „{item.guid}“ gehört schon einem Datensatz, "
+            try:
+                name = target.dataset_name(item.guid)
+            except ValueError as error:
+                raise InputError(str(error)) from None
+            if name in seen:
+                raise InputError(f"Der Datensatz „{name}“ käme zweimal vor.")
+            seen.add(name)
+            if publish.taken_over(name, source.id):
+                job_log().info("Quelle „%s“: „%s“ gehört jetzt der Quelle, die diese ersetzt; "
+                               "übersprungen.", source.title, name)
+                continue
+            if publish.name_taken(name, target):
+                raise InputError(f"Der Name „{name}“ gehört schon einem Datensatz, "
                                  "der nicht aus dieser Quelle stammt.")
-            seen.add(item.guid)
+            mine.append(item)
+        return mine
 
     def _target(self, source: HarvestSource, config: dict[str, Any]) -> publish.Target:
-        owner = model.Package.get(source.id).owner_org  # the source is a dataset too
+        package = model.Package.get(source.id)  # the source is a dataset too
         return publish.Target(
             source_id=source.id, source_title=source.title, source_url=source.url,
-            harvester=self.source_type, owner_org=owner,
+            harvester=self.source_type, owner_org=package.owner_org,
             dataset_type=config.get("dataset_type") or "dataset",
             private=config["private"], defaults=dict(config["dataset"]),
-            title_note=config.get("title_note"))
+            title_note=config.get("title_note"), withdraw=config["withdraw"],
+            source_name=package.name, name_pattern=config["name_pattern"],
+            replaces_id=_replaced(config.get("replaces"), package))
+
+    def _object_target(self, obj: HarvestObject, stage: str) -> publish.Target | None:
+        """The target in fetch and import; None (an object error) when the
+        config changed since gather so that it cannot be used."""
+        try:
+            return self._target(obj.source, source_config.parse(obj.source.config,
+                                                                self.config_keys))
+        except (InputError, source_config.ConfigError) as error:
+            self._save_object_error(_printable(str(error)), obj, stage)
+            return None
 
     def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
         if package is not None and not publish.is_withdrawn(package):
@@ -238,6 +283,21 @@ class Harvester(HarvesterBase):
         obj.current = False
         obj.save()
         return True
+
+
+def _replaced(name: str | None, source: model.Package) -> str | None:
+    """The id of the source ``replaces`` names: another harvest source of the
+    same organisation. One refusal for every other case, so that an editor
+    learns nothing of sources outside the organisation."""
+    if name is None:
+        return None
+    replaced = model.Package.get(name)
+    if (replaced is None or replaced.type != "harvest" or replaced.id == source.id
+            or replaced.owner_org != source.owner_org):
+        raise InputError(f"„replaces“: Eine andere Harvest-Quelle „{name}“ gibt es in der "
+                         "Organisation dieser Quelle nicht; übernehmen kann eine Quelle nur "
+                         "Datensätze einer Quelle derselben Organisation.")
+    return str(replaced.id)
 
 
 def _message(error: tk.ValidationError) -> str:

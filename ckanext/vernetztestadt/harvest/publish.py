@@ -1,7 +1,12 @@
 """Publishing harvested items as CKAN datasets, and withdrawing vanished ones.
 
-Owns: finding the dataset an item was published as, the "not modified"
-decision (the item's checksum against the dataset's provenance), writing the
+Owns: the dataset name of an item (the source's ``name_pattern`` applied to
+the item's guid), finding the dataset an item was published as (by the
+source's current harvest object, else by name and provenance), which names a
+source may use (its own datasets, and those of the source it ``replaces``
+when that source and the dataset are in its organisation: it takes them over,
+id and URL kept; a source replaced so skips them), the "not modified"
+decision (the item's checksum and name against the dataset), writing the
 item's tables as CSV (and JSON) uploads through ``package_create`` /
 ``package_update`` — and so through the publication gate in strict mode: a
 table that fails validation is refused and nothing changes —, the
@@ -35,6 +40,7 @@ from ckanext.harvest.model import HarvestObject
 from .. import table_schemas
 from ..validation import service as validation
 from ..validators import HARVEST_WRITE
+from . import config as source_config
 from .items import Changes, Item, Table
 
 PROVENANCE = "harvest_provenance"
@@ -57,6 +63,17 @@ class Target:
     defaults: dict[str, Any]
     #: appended to every title in parentheses (e.g. marking demo data)
     title_note: str | None = None
+    #: what happens to a dataset that vanished upstream (``outdated``/``delete``)
+    withdraw: str = "outdated"
+    #: the source's name, ``{source}`` in ``name_pattern``
+    source_name: str = ""
+    name_pattern: str = source_config.DEFAULT_NAME_PATTERN
+    #: the id of the source of the same organisation this one replaces
+    replaces_id: str | None = None
+
+    def dataset_name(self, guid: str) -> str:
+        """ValueError (German) when the pattern makes no valid name of ``guid``."""
+        return source_config.dataset_name(self.name_pattern, guid, self.source_name)
 
 
 def harvester_version() -> str:
@@ -90,23 +107,50 @@ def current_object(source_id: str, guid: str) -> HarvestObject | None:
             .order_by(HarvestObject.import_finished.desc().nullslast()).first())
 
 
-def find_package(source_id: str, guid: str) -> model.Package | None:
-    """The dataset of ``guid``: via its current object, else by name (a run
-    killed between publishing and bookkeeping must not publish twice)."""
-    obj = current_object(source_id, guid)
+def find_package(target: Target, guid: str) -> model.Package | None:
+    """The dataset of ``guid``: via its current object (so also after the
+    pattern changed), else by name — a run killed between publishing and
+    bookkeeping must not publish twice, and the replaced source's dataset is
+    taken over."""
+    obj = current_object(target.source_id, guid)
     if obj is not None and obj.package_id:
         package = model.Package.get(obj.package_id)
         if package is not None:
             return package
-    package = model.Package.get(guid)
-    if package is not None and provenance_of(package).get("source_id") == source_id:
+    try:
+        name = target.dataset_name(guid)
+    except ValueError:  # a vanished guid under a new pattern: no dataset has that name
+        return None
+    package = model.Package.get(name)
+    if package is not None and (_from_source(package, target.source_id)
+                                or may_take_over(package, target)):
         return package
     return None
 
 
-def name_taken(guid: str, source_id: str) -> bool:
-    package = model.Package.get(guid)
-    return package is not None and provenance_of(package).get("source_id") != source_id
+def _from_source(package: model.Package, source_id: str) -> bool:
+    return provenance_of(package).get("source_id") == source_id
+
+
+def may_take_over(package: model.Package, target: Target) -> bool:
+    """A dataset of the source ``target`` replaces, in ``target``'s
+    organisation: a source's editor may take nothing from another one."""
+    return (target.replaces_id is not None and package.owner_org == target.owner_org
+            and _from_source(package, target.replaces_id))
+
+
+def name_taken(name: str, target: Target) -> bool:
+    """``name`` belongs to a dataset ``target`` may neither update nor take over."""
+    package = model.Package.get(name)
+    return (package is not None and not _from_source(package, target.source_id)
+            and not may_take_over(package, target))
+
+
+def taken_over(name: str, source_id: str) -> bool:
+    """``name`` is the dataset of a source that replaces ``source_id`` (only
+    written after the organisation check): the replaced source leaves it alone."""
+    package = model.Package.get(name)
+    return package is not None and provenance_of(package).get("replaces") == source_id
 
 
 def provenance_of(package: model.Package) -> dict[str, Any]:
@@ -116,12 +160,16 @@ def provenance_of(package: model.Package) -> dict[str, Any]:
         return {}
 
 
-def is_current(package: model.Package | None, item: Item) -> bool:
-    """Published exactly as ``item``, active and not marked outdated."""
+def is_current(package: model.Package | None, item: Item, target: Target) -> bool:
+    """Published exactly as ``item`` by ``target``'s source under the name its
+    pattern gives, active and not marked outdated."""
     if package is None or package.state != "active":
         return False
     provenance = provenance_of(package)
-    return provenance.get("checksum") == item.checksum() and provenance.get("status") != OUTDATED
+    return (provenance.get("checksum") == item.checksum()
+            and provenance.get("status") != OUTDATED
+            and provenance.get("source_id") == target.source_id
+            and package.name == target.dataset_name(item.guid))
 
 
 def is_withdrawn(package: model.Package | None) -> bool:
@@ -129,9 +177,12 @@ def is_withdrawn(package: model.Package | None) -> bool:
             or provenance_of(package).get("status") == OUTDATED)
 
 
-def published_item(source_id: str, guid: str) -> Item | None:
-    """The item as last published (the content of the current object)."""
-    obj = current_object(source_id, guid)
+def published_item(package: model.Package) -> Item | None:
+    """The item as last published (the content of the dataset's current
+    object, also when the replaced source published it)."""
+    obj = (model.Session.query(HarvestObject)
+           .filter(HarvestObject.package_id == package.id, HarvestObject.current.is_(True))
+           .order_by(HarvestObject.import_finished.desc().nullslast()).first())
     if obj is None or not obj.content:
         return None
     return Item.from_data(json.loads(obj.content))
@@ -221,7 +272,8 @@ def provenance(item: Item, target: Target, changes: Changes, job_id: str) -> dic
             "guid": item.guid, "harvester": target.harvester,
             "harvester_version": harvester_version(), "job_id": job_id,
             "fetched_at": _now(), "checksum": item.checksum(), "status": "current",
-            "changes": changes.as_dict()}
+            "changes": changes.as_dict(),
+            **({"replaces": target.replaces_id} if target.replaces_id else {})}
 
 
 def _link(obj: HarvestObject, package_id: str) -> None:
@@ -245,7 +297,8 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     # update, whose commit takes both; a refusal comes before that commit.
     # (package_update itself cannot defer: CKAN 2.12 then drops its changes.)
     context = site_context(**{validation.STRICT: True, HARVEST_WRITE: True})
-    data = {**target.defaults, **item.dataset, "name": item.guid, "type": target.dataset_type,
+    data = {**target.defaults, **item.dataset, "name": target.dataset_name(item.guid),
+            "type": target.dataset_type,
             "owner_org": target.owner_org, "private": target.private,
             PROVENANCE: json.dumps(provenance(item, target, changes, obj.harvest_job_id),
                                    ensure_ascii=False)}

@@ -20,11 +20,10 @@ import yaml
 
 from .. import resources
 from . import config as source_config
+from .registry import harvester_types
 
 #: ckanext-harvest's schedules (``harvest_source_frequency_exists``).
 FREQUENCIES = ("MANUAL", "MONTHLY", "WEEKLY", "BIWEEKLY", "DAILY", "ALWAYS")
-SOURCE_TYPES = ("vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
-                "vernetztestadt_dcat", "vernetztestadt_ckan")
 _NAME = re.compile(r"[a-z0-9_-]{2,100}")
 _REQUIRED = ("name", "type", "title", "url", "organization")
 
@@ -61,8 +60,9 @@ def _problems(data: Any) -> list[str]:
     problems = [f"Angabe „{key}“ fehlt" for key in _REQUIRED if not data.get(key)]
     if data.get("name") and not _NAME.fullmatch(str(data["name"])):
         problems.append("„name“ darf nur a-z, 0-9, - und _ enthalten (2 bis 100 Zeichen)")
-    if data.get("type") and data["type"] not in SOURCE_TYPES:
-        problems.append(f"unbekannter Typ „{data['type']}“ (erlaubt: {', '.join(SOURCE_TYPES)})")
+    if data.get("type") and data["type"] not in harvester_types():
+        problems.append(f"unbekannter Typ „{data['type']}“ (erlaubt: "
+                        f"{', '.join(harvester_types())})")
     if str(data.get("frequency", "MANUAL")).upper() not in FREQUENCIES:
         problems.append(f"„frequency“ muss einer von {', '.join(FREQUENCIES)} sein")
     if not isinstance(data.get("config", {}), dict):

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..harvest.registry import harvester_types
 from .services import Runtime
 
 SITE_ID = "gelsenkirchen"
@@ -29,11 +30,10 @@ NO_SOLR = "http://127.0.0.1:8983/solr/ckan-not-used"
 #: their own migrations, which ``ckan db upgrade`` applies. The portal comes
 #: first: the first plugin's templates win, and the portal's must win over
 #: those of ckanext-activity (header, activity filter) as over CKAN's.
+#: The harvesters come from their registry (``harvest.registry``).
 PLUGINS = ["vernetztestadt", "activity", "scheming_datasets", "harvest",
-           "vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
-           "vernetztestadt_dcat", "vernetztestadt_ckan", "vernetztestadt_chart",
-           "vernetztestadt_map", "dcat", "spatial_metadata", "spatial_query", "text_view",
-           "image_view"]
+           *harvester_types(), "vernetztestadt_chart", "vernetztestadt_map", "dcat",
+           "spatial_metadata", "spatial_query", "text_view", "image_view"]
 SEARCH_PLUGIN = "vernetztestadt_search"
 DEFAULT_VIEWS = ["text_view", "image_view", "vernetztestadt_map"]
 

@@ -20,11 +20,11 @@ import datetime
 from collections import defaultdict
 from typing import Any
 
-from . import broadband
-from . import config as source_config
-from .config import Key
-from .framework import Harvester, InputError, SourceRun, job_log
-from .items import Item, Table
+from .. import config as source_config
+from ..config import Key
+from ..formats import broadband
+from ..framework import Harvester, InputError, SourceRun, job_log
+from ..items import Item, Table
 
 #: the technologies the dataset field ``technologies`` can name
 TECHNOLOGY_CHOICES = ("all", "ftth_b", "fttc", "hfc", "wireless", "lte", "5g")

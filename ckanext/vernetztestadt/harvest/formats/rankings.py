@@ -46,11 +46,12 @@ from typing import Any, TypeVar
 import lxml.html
 from lxml import etree
 
-from .. import table_schemas
+from ... import resources
 from . import grids
 
 __all__ = ["BITKOM", "HASELHORST", "BitkomPage", "BitkomRow", "RankingFormatError",
            "bitkom_rows", "parse_bitkom_page", "parse_table"]
+
 
 BITKOM = "Bitkom Smart City Index"
 HASELHORST = "Haselhorst Smart City Ranking"
@@ -151,10 +152,8 @@ class _HtmlTable:
 
 
 # --- the Table Schema -------------------------------------------------------
-
-
 def _constraints(name: str) -> dict[str, Any]:
-    return table_schemas.constraints("ranking", name)
+    return resources.field_constraints("ranking", name)
 
 
 @cache
@@ -211,8 +210,6 @@ def _check_unique(rows: Iterable[dict[str, Any]]) -> None:
 
 
 # --- values -------------------------------------------------------------------
-
-
 def _normal(text: str) -> str:
     """For comparing headers and area names: case, spacing, -, _ and & ignored."""
     return " ".join(re.split(r"[\s_\-]+", text.casefold().replace("&", " und "))).strip()
@@ -305,8 +302,6 @@ def _trend(labels: Iterable[str], where: str) -> str | None:
 
 
 # --- columns -----------------------------------------------------------------
-
-
 def _layout(header: Sequence[str], columns: Sequence[_Column]) -> _Layout:
     """The known columns in ``header``; error if a required one is missing."""
     positions: dict[str, list[int]] = {}
@@ -336,8 +331,6 @@ def _known_headers(header: Sequence[str], columns: Sequence[_Column]) -> int:
 
 
 # --- Bitkom web pages -------------------------------------------------------------
-
-
 def parse_bitkom_page(html: bytes | str, area: str | None = None) -> BitkomPage:
     """The rows of the table of ``area`` (e.g. "Gesamtwertung") on a Bitkom page.
 
@@ -482,8 +475,6 @@ def _trend_labels(cell: lxml.html.HtmlElement) -> list[str]:
 
 
 # --- CSV and XLSX tables ----------------------------------------------------------
-
-
 def parse_table(data: bytes, filename: str, ranking: str, edition: int | None,
                 source: str) -> list[dict[str, Any]]:
     """Rows of ``ranking.json`` from a CSV or XLSX file a steward provides.

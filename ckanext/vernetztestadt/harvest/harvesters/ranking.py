@@ -17,12 +17,12 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..fetching import looks_like_html
-from . import config as source_config
-from . import grids, rankings
-from .config import Key
-from .framework import Harvester, InputError, SourceRun
-from .items import Item, Table
+from ...fetching import looks_like_html
+from .. import config as source_config
+from ..config import Key
+from ..formats import grids, rankings
+from ..framework import Harvester, InputError, SourceRun
+from ..items import Item, Table
 
 #: ranking config value -> (rows' ranking name, dataset field value, name prefix)
 RANKINGS = {

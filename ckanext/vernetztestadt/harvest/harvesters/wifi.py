@@ -1,16 +1,18 @@
 """Harvester ``vernetztestadt_wifi``: public WiFi hotspots as one dataset.
 
-Owns: reading every document of a hotspot source (city lists, GeoJSON and
-OGC API Features pages, Freifunk meshviewer/ffmap/hopglass files and OLSR
-node maps, Overpass JSON; see ``hotspots``), keeping what lies in the area (``bbox``, default
-Gelsenkirchen's), merging the same hotspot seen by several sources, and the
+Owns: reading every document of a hotspot source in the registered formats
+of family ``hotspots`` (``formats.hotspot_rows``: city lists, GeoJSON and OGC
+API Features pages, Freifunk meshviewer/ffmap/hopglass files and OLSR node
+maps, Overpass JSON), keeping what lies in the area (``bbox``, default
+Gelsenkirchen's), merging the same hotspot seen by several sources
+(``hotspot_merge``), and the
 one item this gives: a ``wifi_hotspots`` dataset with CSV and GeoJSON, its
 spatial extent and a map. Skipped points are counted in the job log.
 Privacy: node ids are salted hashes (salt: ``harvest.id_salt``, else derived
 from the site's secret key); a last scan refuses anything that still looks
 like an e-mail, MAC or IP address.
 
-Must not touch: the formats (``hotspots``), HTTP (``documents``) or
+Must not touch: the formats (``formats``), HTTP (``documents``) or
 publishing (``framework``/``publish``).
 """
 from __future__ import annotations
@@ -23,11 +25,13 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from . import config as source_config
-from . import hotspots
-from .config import Key
-from .framework import Harvester, InputError, SourceRun, job_log
-from .items import Item, Table
+from .. import config as source_config
+from .. import formats
+from ..config import Key
+from ..formats import hotspot_rows
+from ..framework import Harvester, InputError, SourceRun, job_log
+from ..items import Item, Table
+from . import hotspot_merge
 
 MAP = {"label": "name", "title": "Karte der Hotspots"}
 
@@ -58,11 +62,11 @@ def _extent(rows: list[dict[str, Any]]) -> str:
 class WifiHarvester(Harvester):
     source_type = "vernetztestadt_wifi"
     title = "Öffentliche WLAN-Hotspots"
-    description = ("Hotspot-Listen der Stadt (CSV, EPSG:25832 oder WGS84), GeoJSON und OGC API "
-                   "Features, Freifunk (meshviewer.json, nodes.json von ffmap und hopglass, "
-                   "OLSR-Knotenkarte) und OpenStreetMap (Overpass): zusammengeführt zu einem "
-                   "Datensatz mit Karte.")
+    description = "Hotspot-Listen, zusammengeführt zu einem Datensatz mit Karte."
+    format_family = hotspot_rows.FAMILY
     config_keys = (
+        Key("format", "Format der Dokumente (ein registriertes Hotspot-Format); ohne Angabe "
+            "am Inhalt erkannt.", formats.config_check(hotspot_rows.FAMILY)),
         Key("merge_distance_m", "Abstand in Metern, bis zu dem zwei Einträge mit "
             "verträglichen Namen derselbe Hotspot sind (Standard 25).", _distance, 25.0),
         Key("max_pages", "Höchstens so viele Seiten je OGC-API-Dokument (next-Links).",
@@ -74,7 +78,7 @@ class WifiHarvester(Harvester):
     def read(self, run: SourceRun) -> list[Item]:
         skipped: Counter[str] = Counter()
         by_source = [self._document_rows(run, entry, skipped) for entry in run.declared()]
-        merged = hotspots.merge(by_source, run.config["merge_distance_m"])
+        merged = hotspot_merge.merge(by_source, run.config["merge_distance_m"])
         if skipped:
             counts = ", ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items()))
             job_log().info("Quelle „%s“: übersprungen: %s", run.title, counts)
@@ -94,8 +98,8 @@ class WifiHarvester(Harvester):
                 break
             document = run.get(next_url)
             try:
-                parsed = hotspots.parse(document.data, fmt, salt=id_salt(), source_url=next_url)
-            except hotspots.HotspotFormatError as error:
+                parsed = hotspot_rows.parse(document.data, fmt, salt=id_salt(), source_url=next_url)
+            except hotspot_rows.HotspotFormatError as error:
                 raise InputError(f"{next_url}: {error.message_de}") from None
             rows += parsed.rows
             skipped.update(parsed.skipped)
@@ -104,8 +108,8 @@ class WifiHarvester(Harvester):
             if next_url is not None:
                 raise InputError(f"{url}: mehr als {run.config['max_pages']} Seiten "
                                  "(„max_pages“).")
-        kept, dropped = hotspots.filter_area(rows, run.config["bbox"] or
-                                             hotspots.GELSENKIRCHEN_BBOX)
+        kept, dropped = hotspot_merge.filter_area(rows, run.config["bbox"] or
+                                                  hotspot_rows.GELSENKIRCHEN_BBOX)
         if dropped:
             skipped["außerhalb des Gebiets"] += dropped
         return kept
@@ -114,7 +118,7 @@ class WifiHarvester(Harvester):
     def _check_private(rows: list[dict[str, Any]]) -> None:
         for row in rows:
             for value in row.values():
-                if value is not None and hotspots.find_private(str(value)):
+                if value is not None and hotspot_rows.find_private(str(value)):
                     raise InputError(f"Hotspot „{row['id']}“ enthält etwas, das wie eine "
                                      "E-Mail-, MAC- oder IP-Adresse aussieht; nichts wird "
                                      "veröffentlicht.")

@@ -26,17 +26,16 @@ from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from rdflib.util import guess_format
-
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+from rdflib.util import guess_format
 
-from .. import validators
-from ..validation import gate
-from . import documents
-from .documents import DocumentError
-from .framework import job_log
+from ... import validators
+from ...validation import gate
+from .. import documents
+from ..documents import DocumentError
+from ..framework import job_log
 
 DCAT_SOURCE_TYPE = "vernetztestadt_dcat"
 CKAN_SOURCE_TYPE = "vernetztestadt_ckan"

@@ -21,8 +21,8 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .. import tabular
-from ..tabular import decode, number
+from ... import tabular
+from ...tabular import decode, number
 
 __all__ = ["Cell", "FormatError", "GridError", "cell_text", "csv_grid", "decode", "german",
            "key", "number", "xlsx_grid", "xlsx_sheets"]

@@ -79,11 +79,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from .. import table_schemas
+from ... import resources
 from . import grids
 
 __all__ = ["GELSENKIRCHEN", "LAYOUTS", "BroadbandFormatError", "Parsed", "detect_layout",
            "parse"]
+
 
 GELSENKIRCHEN = "05513000"
 LAYOUTS = ("german_csv", "coded_csv", "legacy_csv", "xlsx", "mobile_long")
@@ -205,10 +206,8 @@ class _Selected:
 
 
 # --- the Table Schema -------------------------------------------------------
-
-
 def _constraints(name: str) -> dict[str, Any]:
-    return table_schemas.constraints("broadband", name)
+    return resources.field_constraints("broadband", name)
 
 
 @cache
@@ -236,8 +235,6 @@ def _row(selected: _Selected, name: str, when: date, technology: str, min_mbit: 
 
 
 # --- values -------------------------------------------------------------------
-
-
 def _key(text: str) -> str:
     """Labels compared without spaces (``FTTH/B`` = ``FTTHB``)."""
     return grids.key(text).replace(" ", "")
@@ -340,8 +337,6 @@ def _date_note(rows: Iterable[Sequence[Cell]], layout: str) -> date | None:
 
 
 # --- columns -----------------------------------------------------------------
-
-
 def _technology(label: str) -> str | None:
     return _technologies().get(_key(label))
 
@@ -464,8 +459,6 @@ def _table(grid: list[list[Cell]], header_at: int, layout: str) -> _Table:
 
 
 # --- reading ----------------------------------------------------------------------
-
-
 def detect_layout(data: bytes) -> str:
     """One of ``LAYOUTS``, from the content: XLSX by its zip magic, CSV by its header."""
     if data.startswith(_XLSX_MAGIC):
@@ -541,8 +534,6 @@ def _read(data: bytes, layout: str | None) -> tuple[list[list[Cell]], int, str, 
 
 
 # --- selecting the area -----------------------------------------------------------
-
-
 def _select(grid: list[list[Cell]], header_at: int, table: _Table,
             wanted: str) -> list[_Selected]:
     """The rows of ``wanted``, in one pass over the file."""
@@ -569,8 +560,6 @@ def _select(grid: list[list[Cell]], header_at: int, table: _Table,
 
 
 # --- rows --------------------------------------------------------------------------
-
-
 def _reference_date(selected: Sequence[_Selected], table: _Table, note: date | None,
                     given: date | None, sheet: str) -> date:
     found: set[date] = set()
