@@ -29,6 +29,7 @@ from . import (
     upstream,
     validators,
 )
+from .harvest import job_summary, status_mail
 from .quality import actions as quality_actions
 from .quality import display as quality_display
 from .quality import gate as quality_gate
@@ -52,7 +53,8 @@ def _unset(config: Any, key: str) -> bool:
 
 def _helpers() -> dict[str, Any]:
     return {**helpers.get_helpers(), **page_views.get_helpers(), **portal.get_helpers(),
-            **series.get_helpers(), **quality_display.get_helpers()}
+            **series.get_helpers(), **quality_display.get_helpers(),
+            **job_summary.get_helpers()}
 
 
 def _blueprints() -> list[Any]:
@@ -65,7 +67,8 @@ def _actions() -> dict[str, Any]:
     # the metadata gate outside the validation gate: refused before any file is read
     return _one_table(quality_gate.get_actions(), validation_gate.get_actions(),
                       validation_actions.get_actions(), quality_actions.get_actions(),
-                      search_guard.get_actions(), *upstream.action_tables())
+                      search_guard.get_actions(), status_mail.get_actions(),
+                      *upstream.action_tables())
 
 
 def _one_table(*tables: dict[str, Any]) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from ckanext.vernetztestadt.harvest.formats.hotspot_rows import (
     HotspotFormatError,
     Parsed,
     detect_format,
-    find_private,
     parse,
 )
+from ckanext.vernetztestadt.harvest.formats.privacy import find_private
 from ckanext.vernetztestadt.harvest.harvesters.hotspot_merge import filter_area, in_area, merge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wifi"

@@ -14,6 +14,7 @@ from ckan.tests import helpers
 from fixture_addresses import leaked
 
 from ckanext.vernetztestadt.harvest.formats import hotspot_rows
+from ckanext.vernetztestadt.harvest.formats.privacy import find_private
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wifi"
 NAME = "wlan-hotspots-05513000"
@@ -77,14 +78,14 @@ def test_nothing_private_is_published(make_source, harvest, httpserver, app):
                        serve(httpserver, "ffmap_nodes.json")])
     assert harvest("wlan").errors == []
     raw = (FIXTURES / "meshviewer.json").read_text(encoding="utf-8")
-    assert hotspot_rows.find_private(raw)  # the fixture does hold such data
+    assert find_private(raw)  # the fixture does hold such data
     dataset = helpers.call_action("package_show", id=NAME)
     api = {k: v for k, v in dataset.items() if k != "harvest_provenance"}
     pages = [app.get(f"/dataset/{NAME}").body,
              app.get(f"/dataset/{NAME}/resource/{dataset['resources'][0]['id']}").body]
     views = [page.split('class="vts-point-map"')[1].split("</svg>")[0] for page in pages]
     for text in [*files_of(dataset).values(), json.dumps(api, ensure_ascii=False), *views]:
-        assert hotspot_rows.find_private(text) == []
+        assert find_private(text) == []
 
 
 def test_hopglass_and_olsr_documents_merge_without_addresses(make_source, harvest,
@@ -115,7 +116,7 @@ def test_hopglass_and_olsr_documents_merge_without_addresses(make_source, harves
         for text in files.values():
             assert leaked(raw, text) == set()
     for text in files.values():
-        assert hotspot_rows.find_private(text) == []
+        assert find_private(text) == []
 
 
 def test_an_empty_feature_collection_publishes_nothing(make_source, harvest, httpserver):

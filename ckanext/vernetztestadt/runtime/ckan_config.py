@@ -37,6 +37,22 @@ PLUGINS = ["vernetztestadt", "activity", "scheming_datasets", "harvest",
 SEARCH_PLUGIN = "vernetztestadt_search"
 DEFAULT_VIEWS = ["text_view", "image_view", "vernetztestadt_map"]
 
+#: Mail. A harvest job that ends with errors (its documents could not be had
+#: or read, or single datasets were refused) mails every sysadmin and every
+#: admin of the source's organisation that has an email address
+#: (ckanext-harvest's status mail; successful jobs mail no one). The SMTP
+#: account comes from CKAN's own environment variables, which win over these
+#: lines: CKAN_SMTP_SERVER (host[:port]; unset, CKAN tries localhost:25 and
+#: logs the mail it could not send), CKAN_SMTP_STARTTLS, CKAN_SMTP_USER,
+#: CKAN_SMTP_PASSWORD, CKAN_SMTP_MAIL_FROM.
+MAIL_OPTIONS = """\
+## Mail: failed and partly failed harvest jobs mail the sysadmins and the
+## admins of the source's organisation. SMTP from CKAN_SMTP_SERVER,
+## CKAN_SMTP_STARTTLS, CKAN_SMTP_USER, CKAN_SMTP_PASSWORD, CKAN_SMTP_MAIL_FROM.
+ckan.harvest.status_mail.errored = true
+smtp.mail_from = noreply@localhost
+"""
+
 
 @dataclass(frozen=True)
 class ServiceUrls:
@@ -106,7 +122,7 @@ def write_config(runtime: Runtime, urls: ServiceUrls, port: int) -> Path:
         "storage_path": str(storage),
         "plugins": " ".join(plugins_for(urls)),
         "default_views": " ".join(DEFAULT_VIEWS),
-        "extension_options": "",
+        "extension_options": MAIL_OPTIONS,
         **load_secrets(runtime.home),
     }
     # '%' would be taken as interpolation by CKAN's config parser

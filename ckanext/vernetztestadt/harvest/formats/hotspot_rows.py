@@ -5,7 +5,7 @@ limits are read from that file), the family's format base ``HotspotFormat``
 (a registered format of family ``hotspots`` recognises a document and reads
 its rows), ``parse``/``detect_format`` (the format named, or the first in the
 registry that recognises the document), and what keeps personal data out of
-every row (``find_private``, ``Rows``), the coordinate guards (WGS84 degrees,
+every row (``Rows``, with the patterns of ``privacy``), the coordinate guards (WGS84 degrees,
 ETRS89 / UTM 32N metres, swapped axes) and the value helpers the formats use.
 A document that is not a hotspot list (also an HTML page, truncated JSON or
 numbers no float holds) raises ``HotspotFormatError`` with a German message.
@@ -34,6 +34,7 @@ from pyproj import Transformer
 
 from ... import resources
 from . import Format, UnknownFormat, get, grids, of_family
+from .privacy import find_private
 
 FAMILY = "hotspots"
 
@@ -58,33 +59,6 @@ IMPLAUSIBLE = "unplausible Koordinaten"
 CONFLICTING = "widersprüchliche Koordinaten"
 DUPLICATE = "doppelte Kennung"
 OUTSIDE = "außerhalb des Gebiets"
-_HEX = "[0-9A-Fa-f]"
-
-_H16 = f"{_HEX}{{1,4}}"
-
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-
-_IPV6_FORMS = (
-    rf"(?:{_H16}:){{7}}{_H16}",
-    rf"(?:{_H16}:){{1,7}}:",
-    rf"(?:{_H16}:){{1,6}}:{_H16}",
-    *(rf"(?:{_H16}:){{1,{5 - k}}}(?::{_H16}){{1,{k + 2}}}" for k in range(4)),
-    rf"{_H16}:(?::{_H16}){{1,6}}",
-    rf":(?::{_H16}){{1,7}}",
-)
-
-#: E-mail (also "name (at) example.org"), MAC (02:00:…, 02-00-…, 0200.0000.…,
-#: 020000000001), IPv4, IPv6: what must never appear in a published row.
-PRIVATE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"[\w.%+-]+(?:@|\s*[\[(]\s*(?i:at)\s*[\])]\s*)[\w-]+(?:\.[\w-]+)+"),
-    re.compile(rf"(?<![0-9A-Za-z])(?:{_HEX}{{2}}([:-]){_HEX}{{2}}(?:\1{_HEX}{{2}}){{4}}"
-               rf"|{_HEX}{{4}}\.{_HEX}{{4}}\.{_HEX}{{4}})(?![0-9A-Za-z])"),
-    # twelve bare hex digits (also in hostnames like ffge-020000000001), but
-    # not the last group of a UUID (…-4 hex-12 hex) or part of a longer hash
-    re.compile(rf"(?<![0-9A-Za-z])(?<![0-9A-Fa-f]{{4}}-){_HEX}{{12}}(?![0-9A-Za-z])"),
-    re.compile(rf"(?<![0-9.]){_OCTET}(?:\.{_OCTET}){{3}}(?![0-9]|\.[0-9])"),
-    re.compile(rf"(?<![0-9A-Fa-f:])(?:{'|'.join(_IPV6_FORMS)})(?![0-9A-Fa-f:])"),
-)
 
 #: Germany with a margin: a point outside whose swapped coordinates fall in
 #: here had latitude and longitude swapped (Gelsenkirchen: 51.5 N, 7.1 E).
@@ -220,11 +194,6 @@ def safe_id(prefix: str, value: Any, salt: str) -> str | None:
     if not cleaned or len(row_id) > 64 or not _pattern("id").fullmatch(row_id):
         row_id = f"{prefix}-{salted(salt, text)[:16]}"
     return row_id
-
-
-def find_private(text: str) -> list[str]:
-    """The e-mail, MAC and IP addresses in ``text`` (empty when there are none)."""
-    return [match.group(0) for pattern in PRIVATE_PATTERNS for match in pattern.finditer(text)]
 
 
 def _scrub(row: Row, salt: str) -> Row:

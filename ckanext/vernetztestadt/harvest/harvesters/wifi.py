@@ -29,6 +29,7 @@ from .. import config as source_config
 from .. import formats
 from ..config import Key
 from ..formats import hotspot_rows
+from ..formats.privacy import find_private
 from ..framework import Harvester, InputError, SourceRun, job_log
 from ..items import Item, Table
 from . import hotspot_merge
@@ -118,7 +119,7 @@ class WifiHarvester(Harvester):
     def _check_private(rows: list[dict[str, Any]]) -> None:
         for row in rows:
             for value in row.values():
-                if value is not None and hotspot_rows.find_private(str(value)):
+                if value is not None and find_private(str(value)):
                     raise InputError(f"Hotspot „{row['id']}“ enthält etwas, das wie eine "
                                      "E-Mail-, MAC- oder IP-Adresse aussieht; nichts wird "
                                      "veröffentlicht.")
