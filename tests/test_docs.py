@@ -64,10 +64,15 @@ def test_missing_markers_are_an_error():
 
 def test_main_check_and_update(tmp_path, capsys):
     target = tmp_path / "README.md"
-    target.write_text(f"# x\n{docs.START_MARKER}\n{docs.END_MARKER}\n", encoding="utf-8")
+    start, end = docs.FORMATS_MARKERS
+    target.write_text(f"# x\n{docs.START_MARKER}\n{docs.END_MARKER}\n## y\n{start}\n{end}\n",
+                      encoding="utf-8")
     assert docs.main(["--check", str(target)]) == 1
     assert docs.main(["--update", str(target)]) == 0
     assert docs.main(["--check", str(target)]) == 0
-    assert docs.extract_table(target.read_text(encoding="utf-8")) == docs.current_table()
+    written = target.read_text(encoding="utf-8")
+    assert docs.extract_table(written) == docs.current_table()
+    assert docs.extract_table(written, docs.FORMATS_MARKERS) == docs.formats_table()
     assert docs.main([]) == 0
-    assert docs.current_table() in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert docs.current_table() in printed and docs.formats_table() in printed

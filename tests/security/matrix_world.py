@@ -28,7 +28,7 @@ from ckan.tests import factories, helpers
 from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestSource
 from werkzeug.datastructures import FileStorage
 
-from ckanext.vernetztestadt.validation import service
+from ckanext.vernetztestadt.validation import gate, resource_check
 
 ACTORS = ("anonymous", "outsider", "member", "editor", "admin", "sysadmin")
 EVERYONE = frozenset(ACTORS)
@@ -185,7 +185,7 @@ def _stage(public: Target, editor: dict) -> Target:
     staged = Target("staged", m, ORG_READERS, ORG_WRITERS, public.dataset, public.resource)
     data = table(m["cell"], rows=40)
     assert len(data) > STAGING_LIMIT
-    key = service.PREFIX + "sync_max_bytes"
+    key = resource_check.PREFIX + "sync_max_bytes"
     before = tk.config.get(key)
     tk.config[key] = str(STAGING_LIMIT)
     try:
@@ -265,7 +265,7 @@ def build(token: str | None = None) -> World:
         target.markers.update(id=target.id, rid=target.rid)
         targets[key] = target
     # deleted: was public (the gate skipped, as harvesters may), then deleted
-    skip = {"user": editor["name"], service.SKIP_GATE: True}
+    skip = {"user": editor["name"], gate.SKIP_GATE: True}
     helpers.call_action("package_patch", context=skip, id=targets["deleted"].id, private=False)
     helpers.call_action("package_delete", context={"user": editor["name"]},
                         id=targets["deleted"].id)

@@ -225,13 +225,13 @@ class TestOneUnit:
                                                  monkeypatch):
         """Whatever fails once CKAN stored the new upload (here the report
         store, made to fail), the previous file, report and badge stay."""
-        from ckanext.vernetztestadt.validation import service
+        from ckanext.vernetztestadt.validation import resource_check
 
         def broken_store(*args, **kwargs):
             raise RuntimeError("Speicher nicht erreichbar")
 
         before = state(app, public)
-        monkeypatch.setattr(service, "record", broken_store)
+        monkeypatch.setattr(resource_check, "record", broken_store)
         with pytest.raises(RuntimeError):
             create_with_upload(german_csv.valid(9), "hotspots.csv",
                                context=dict(city["context"]), action="resource_update",

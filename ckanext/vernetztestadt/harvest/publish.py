@@ -38,7 +38,7 @@ from werkzeug.datastructures import FileStorage
 from ckanext.harvest.model import HarvestObject
 
 from .. import table_schemas
-from ..validation import service as validation
+from ..validation import gate as validation_gate
 from ..validators import HARVEST_WRITE
 from . import config as source_config
 from .items import Changes, Item, Table
@@ -296,7 +296,7 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     # dataset is created uncommitted (not public, no files) and filled by the
     # update, whose commit takes both; a refusal comes before that commit.
     # (package_update itself cannot defer: CKAN 2.12 then drops its changes.)
-    context = site_context(**{validation.STRICT: True, HARVEST_WRITE: True})
+    context = site_context(**{validation_gate.STRICT: True, HARVEST_WRITE: True})
     data = {**target.defaults, **item.dataset, "name": target.dataset_name(item.guid),
             "type": target.dataset_type,
             "owner_org": target.owner_org, "private": target.private,
@@ -363,7 +363,7 @@ def ensure_views(item: Item, dataset: dict[str, Any]) -> None:
 def withdraw(package: model.Package, mode: str, job_id: str) -> None:
     """Mark ``package`` outdated (files stay) or delete it."""
     # no file changes; the outdated mark is provenance
-    context = site_context(**{validation.SKIP_GATE: True, HARVEST_WRITE: True})
+    context = site_context(**{validation_gate.SKIP_GATE: True, HARVEST_WRITE: True})
     if mode == "delete":
         tk.get_action("package_delete")(context, {"id": package.id})
         (model.Session.query(HarvestObject).filter(HarvestObject.package_id == package.id)

@@ -7,7 +7,7 @@ functions: running and deleting need the right to edit the resource; a
 report is shown to whoever may see the resource (so private datasets' reports
 stay private).
 
-Must not touch: how files are validated (``service``) or the gate.
+Must not touch: how files are validated (``resource_check``) or the gate.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import batch, display, reports, service, staging
+from . import batch, display, reports, resource_check, staging
 
 
 def _resource_id(data_dict: dict[str, Any]) -> str:
@@ -61,7 +61,7 @@ def resource_validation_run(context: dict[str, Any], data_dict: dict[str, Any]) 
     resource_id = _resource_id(data_dict)
     tk.check_access("resource_validation_run", context, {"resource_id": resource_id})
     resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
-    if not service.is_tabular(resource):
+    if not resource_check.is_tabular(resource):
         raise tk.ValidationError({"format": [_("Nur Tabellen (CSV, TSV, XLSX, XLS, JSON) "
                                                "können geprüft werden.")]})
     if tk.asbool(data_dict.get("async", True)):

@@ -13,7 +13,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from . import display, jobs, reports, service
+from . import display, jobs, reports, resource_check
 from .status import SUCCESS, Status
 
 _CONTEXT = {"ignore_auth": True}
@@ -36,7 +36,7 @@ def targets(datasets: list[str], everything: bool, only_failed: bool,
         package = tk.get_action("package_show")(dict(_CONTEXT), {"id": package_id})
         done = reports.for_package(package_id) if only_failed else {}
         for resource in package.get("resources", []):
-            if not service.is_tabular(resource):
+            if not resource_check.is_tabular(resource):
                 continue
             if only_failed and done.get(resource["id"], {}).get("status") == SUCCESS:
                 continue
@@ -47,8 +47,8 @@ def validate_now(resource: dict[str, Any], package: dict[str, Any]) -> str:
     """Validate in this process, store the report, return the status."""
     import ckan.model as model
 
-    outcome, digest = service.validate_resource(resource, package)
-    service.record(resource, package["id"], outcome, digest)
+    outcome, digest = resource_check.validate_resource(resource, package)
+    resource_check.record(resource, package["id"], outcome, digest)
     display.refresh_index(package["id"])
     model.repo.commit()
     return outcome.status

@@ -15,7 +15,7 @@ from typing import Any
 
 from ckan.common import _
 
-from . import reports, service
+from . import reports, resource_check
 from .messages import N_, error_hint, error_title
 from .status import FAILED, NOT_VALIDATED, WORST_FIRST, Status
 
@@ -37,7 +37,7 @@ def dataset_status(statuses: list[str]) -> str | None:
 def annotate(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """Add ``validation_status`` to the dataset and to each tabular resource."""
     tables = [r for r in pkg_dict.get("resources", []) or []
-              if r.get("id") and service.is_tabular(r)]
+              if r.get("id") and resource_check.is_tabular(r)]
     # package_show runs for every dataset a rebuild indexes: no query without tables
     found = reports.statuses(pkg_dict["id"]) if tables and pkg_dict.get("id") else {}
     for resource in tables:

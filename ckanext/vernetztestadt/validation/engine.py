@@ -8,7 +8,7 @@ schema, and the report in frictionless' JSON shape (as ckanext-validation
 stores it). Uploads, URLs, harvesters and the CLI all end here.
 
 Must not touch: CKAN (no actions, no model, no config), fetching files
-(``fetch``), storing reports (``model``).
+(``resource_files``), storing reports (``model``).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ stored in CKAN's transaction (its after_dataset_create/update hook) and an
 overwritten upload is kept (``previous``) until the change went through, so
 file, report and badge change together or not at all.
 
-Must not touch: how a file is validated (``service``/``engine``).
+Must not touch: how a file is validated (``resource_check``/``engine``).
 """
 from __future__ import annotations
 
@@ -28,9 +28,16 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import content, display, jobs, messages, previous, reports, service, staging
+from . import content, display, jobs, messages, previous, reports, resource_check, staging
 from .engine import Outcome
 from .status import SUCCESS, Status
+
+#: Context key of callers that validated the change themselves (the gate skips it).
+SKIP_GATE = "vernetztestadt_validation_skip"
+#: Context key of callers that need the verdict now (harvesters): every file
+#: is validated within the call, whatever its size, and an invalid table is
+#: refused even for a private dataset.
+STRICT = "vernetztestadt_validation_strict"
 
 
 # -- deciding --------------------------------------------------------------
@@ -104,7 +111,7 @@ class Verdicts:
         if report is not None:
             self._note(resource, report["status"], (report.get("report") or {}))
             return
-        self.fresh[index] = service.validate_resource(resource, package, stream=stream,
+        self.fresh[index] = resource_check.validate_resource(resource, package, stream=stream,
                                                       background_if_large=not self.strict,
                                                       stored=stored)
         if stream is not None:
@@ -139,7 +146,7 @@ def _table_format(resource: dict[str, Any]) -> str | None:
     """The resource's tabular format after CKAN's normalisation of its label,
     or what an incoming upload's bytes show; a table labelled otherwise is
     labelled by what it is, so that every later check agrees."""
-    labelled = service.resource_format(resource)
+    labelled = resource_check.resource_format(resource)
     stream = _upload_stream(resource)
     if labelled or stream is None:
         return labelled
@@ -172,7 +179,7 @@ def _resources(data_dict: dict[str, Any], existing: dict[str, Any] | None,
 def _judge_all(context: dict[str, Any], data_dict: dict[str, Any],
                existing: dict[str, Any] | None, own: set[str]) -> Verdicts:
     verdicts = Verdicts(reports.for_package(existing["id"]) if existing else {},
-                        strict=bool(context.get(service.STRICT)))
+                        strict=bool(context.get(STRICT)))
     package = {**(existing or {}), **data_dict}
     for index, resource in enumerate(_resources(data_dict, existing)):
         if _table_format(resource):
@@ -205,7 +212,7 @@ class Pending:
                              url=resource.get("url"), publish_when_valid=self.publish)
                 jobs.enqueue_after_commit(resource["id"])
             else:
-                service.record(resource, package_id, outcome, digest,
+                resource_check.record(resource, package_id, outcome, digest,
                                publish_when_valid=self.publish)
         for index, staged in self.held.items():
             resource_id = resources[index]["id"]
@@ -236,9 +243,9 @@ def enabled(context: dict[str, Any]) -> bool:
     """The gate can be switched off for a site (``validation.gate``) and is
     skipped by callers that validated everything themselves (``SKIP_GATE``).
     Harvesters (``STRICT``) pass it even where the site switched it off."""
-    if context.get(service.SKIP_GATE):
+    if context.get(SKIP_GATE):
         return False
-    return bool(context.get(service.STRICT)) or tk.asbool(
+    return bool(context.get(STRICT)) or tk.asbool(
         tk.config.get("ckanext.vernetztestadt.validation.gate"))
 
 

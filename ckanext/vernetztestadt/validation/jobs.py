@@ -13,7 +13,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from . import display, reports, service, staging
+from . import display, reports, resource_check, staging
 from .status import FINAL, SUCCESS, Status
 
 QUEUE = "default"
@@ -22,7 +22,7 @@ _AFTER_COMMIT = "vernetztestadt_validation.enqueue"
 
 def _queue(resource_id: str) -> str:
     job = tk.enqueue_job(run, [resource_id], title=f"Prüfung {resource_id}", queue=QUEUE,
-                         rq_kwargs={"timeout": service.settings().max_seconds,
+                         rq_kwargs={"timeout": resource_check.settings().max_seconds,
                                     "on_failure": _failed})
     return job.id
 
@@ -68,8 +68,8 @@ def run(resource_id: str) -> str:
     reports.save(resource_id, package["id"], Status.RUNNING, url=resource.get("url"),
                  publish_when_valid=publish)
     model.repo.commit()
-    outcome, digest = service.validate_resource(resource, package)
-    service.record(resource, package["id"], outcome, digest, publish_when_valid=publish)
+    outcome, digest = resource_check.validate_resource(resource, package)
+    resource_check.record(resource, package["id"], outcome, digest, publish_when_valid=publish)
     display.refresh_index(package["id"])
     model.repo.commit()
     _publish_if_ready(package["id"])

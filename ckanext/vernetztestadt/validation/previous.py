@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fetch
+from . import resource_files
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def keep(resources: list[dict[str, Any]]) -> Kept:
     """Keep the stored files of ``resources`` (those that have one)."""
     kept = Kept()
     for resource in resources:
-        path = fetch.upload_path(resource)
+        path = resource_files.upload_path(resource)
         if path is None:
             continue
         copy = path.with_name(f"{path.name}.vts-previous-{uuid.uuid4().hex}")

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import ckan.plugins.toolkit as tk
 
-from . import reports, service
+from . import gate, reports, resource_check  # gate: its flag, read at call time
 from .status import CREATED, FAILURE, RUNNING
 
 REJECTED = FAILURE  # a held-back file that failed
@@ -84,14 +84,14 @@ def validate_and_apply(resource: dict[str, Any], package: dict[str, Any],
     path = Path(staged["path"]) if staged.get("path") else None
     try:
         with path.open("rb") if path else nullcontext() as stream:
-            outcome, digest = service.validate_resource(candidate(resource, staged), package,
+            outcome, digest = resource_check.validate_resource(candidate(resource, staged), package,
                                                         stream=stream)
             if outcome.valid:
                 _apply(resource, staged, stream)
         if outcome.valid:
             updated = tk.get_action("resource_show")({"ignore_auth": True},
                                                      {"id": resource["id"]})
-            service.record(updated, package["id"], outcome, digest)
+            resource_check.record(updated, package["id"], outcome, digest)
             reports.set_staged(resource["id"], None)
         else:
             reports.set_staged(resource["id"], {**staged, "state": outcome.status,
@@ -115,4 +115,4 @@ def _apply(resource: dict[str, Any], staged: dict[str, Any], stream: IO[bytes] |
         change.update(url=staged["url"], url_type="")
     # validated just now: the gate need not fetch it again
     tk.get_action("resource_patch")(
-        {"user": site_user, "ignore_auth": True, service.SKIP_GATE: True}, change)
+        {"user": site_user, "ignore_auth": True, gate.SKIP_GATE: True}, change)

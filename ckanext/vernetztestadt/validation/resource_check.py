@@ -22,7 +22,7 @@ import ckan.plugins.toolkit as tk
 
 from .. import table_schemas
 from ..tabular import DELIMITERS, Declared, DialectError, sniff
-from . import content, fetch, reports
+from . import content, reports, resource_files
 from .engine import (
     ERROR,
     TEXT_FORMATS,
@@ -36,18 +36,12 @@ from .engine import (
 from .status import FAILURE, Status
 
 PREFIX = "ckanext.vernetztestadt.validation."
-#: Context key of callers that validated the change themselves (the gate skips it).
-SKIP_GATE = "vernetztestadt_validation_skip"
-#: Context key of callers that need the verdict now (harvesters): every file
-#: is validated within the call, whatever its size, and an invalid table is
-#: refused even for a private dataset.
-STRICT = "vernetztestadt_validation_strict"
 
 
 @dataclass(frozen=True)
 class Settings:
     limits: Limits
-    policy: fetch.Policy
+    policy: resource_files.Policy
     #: the request-time bound: bigger tables, or slower runs, go to a job
     sync_max_bytes: int
     sync_max_rows: int
@@ -67,7 +61,7 @@ def settings() -> Settings:
         limits=Limits(max_bytes=max_bytes, max_rows=number("max_rows"),
                       max_errors=number("max_errors"),
                       formulas=str(tk.config.get(PREFIX + "formula_cells"))),
-        policy=fetch.Policy(allowed_hosts=hosts or ("*",), max_bytes=max_bytes,
+        policy=resource_files.Policy(allowed_hosts=hosts or ("*",), max_bytes=max_bytes,
                             timeout=float(number("url_timeout"))),
         sync_max_bytes=number("sync_max_bytes"), sync_max_rows=number("sync_max_rows"),
         sync_max_columns=number("sync_max_columns"), sync_max_cells=number("sync_max_cells"),
@@ -123,9 +117,9 @@ def table_schema(resource: dict[str, Any], dataset_type: str) -> dict[str, Any] 
     if reference.lstrip().startswith("{"):
         return json.loads(reference)
     try:
-        with fetch.url_copy(reference, ".json", settings().policy) as path:
+        with resource_files.url_copy(reference, ".json", settings().policy) as path:
             return json.loads(path.read_text(encoding="utf-8"))
-    except (fetch.FetchError, ValueError) as exc:
+    except (resource_files.FetchError, ValueError) as exc:
         raise SchemaUnavailable(f"Das Table Schema unter {reference} ist nicht nutzbar: "
                                 f"{exc}") from None
 
@@ -175,13 +169,14 @@ def open_source(resource: dict[str, Any], config: Settings,
     download of its URL."""
     suffix = "." + (resource_format(resource) or "csv")
     if stream is not None:
-        return fetch.temporary_copy(stream, suffix, config.limits.max_bytes)
+        return resource_files.temporary_copy(stream, suffix, config.limits.max_bytes)
     if resource.get("url_type") == "upload":
-        path = fetch.upload_path(resource) if stored else None
+        path = resource_files.upload_path(resource) if stored else None
         if path is None:
-            raise fetch.FetchError("fetch-error", "Die hochgeladene Datei fehlt im Speicher.")
-        return fetch.temporary_copy(path.open("rb"), suffix, config.limits.max_bytes)
-    return fetch.url_copy(resource.get("url") or "", suffix, config.policy)
+            raise resource_files.FetchError("fetch-error",
+                                            "Die hochgeladene Datei fehlt im Speicher.")
+        return resource_files.temporary_copy(path.open("rb"), suffix, config.limits.max_bytes)
+    return resource_files.url_copy(resource.get("url") or "", suffix, config.policy)
 
 
 def record(resource: dict[str, Any], package_id: str, outcome: Outcome,
@@ -221,6 +216,6 @@ def validate_resource(resource: dict[str, Any], package: dict[str, Any],
             return outcome, sha256(path)
     except TimeUp:
         return later
-    except fetch.FetchError as exc:
+    except resource_files.FetchError as exc:
         status = FAILURE if exc.kind == "file-too-large" else ERROR
         return rejected(exc.kind, str(exc), resource.get("url") or "", status=status), None
