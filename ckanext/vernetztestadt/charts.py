@@ -25,6 +25,10 @@ that is more than a column name, in German. A view stored earlier draws
 "no chart" for the former and shows the latter as text: never an error page.
 
 Must not touch: how resources are created or validated.
+
+Size: over 400 lines because reading the rows, scaling the axes and drawing
+the SVG with its accessible value table are one drawing; the maps view
+(``maps``) shares its row reader.
 """
 from __future__ import annotations
 

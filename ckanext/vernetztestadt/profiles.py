@@ -11,6 +11,10 @@ Owns: the ``dcatde:``/``geodcatap:`` triples and the fields read from them;
 the start-up check of the contributor ID. Must not touch: the triples other
 profiles own except where DCAT-AP.de asks for another form (language, format
 and media type as URIs), CKAN data (it is given dicts), or the network.
+
+Size: over 400 lines because it is one ckanext-dcat profile class, as ckanext-
+dcat's own profiles are: its parse and graph sides must stay symmetric field
+by field.
 """
 from __future__ import annotations
 

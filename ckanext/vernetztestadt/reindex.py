@@ -37,6 +37,10 @@ while the rebuild runs is re-indexed by that change itself.
 
 Must not touch: the documents (CKAN and the plugins build them), the search
 backend's storage, terminal output (``cli``).
+
+Size: over 400 lines because selecting, batching, the bulk lookups and the
+worker processes are one pipeline whose parts pass shared state (the batch
+caches); each part is a short function.
 """
 from __future__ import annotations
 

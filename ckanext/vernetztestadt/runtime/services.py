@@ -9,6 +9,10 @@ the runtime home (``.portal/``), and checking real services named by CKAN's
 Must not touch: CKAN's configuration or database content (see ``ckan_config``
 and ``portal``). It only ever signals processes whose PID it recorded itself
 and whose command line still names this home's data folders.
+
+Size: over 400 lines because both embedded daemons and the checks of real
+services share one piece of process bookkeeping (which processes this runtime
+started and may signal); split, the two halves would have to agree on it.
 """
 from __future__ import annotations
 

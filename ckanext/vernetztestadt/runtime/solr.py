@@ -14,6 +14,10 @@ Must not touch: PostgreSQL and Redis (``services``), CKAN's configuration
 made with CKAN's string ``_version_`` is made anew, empty, once). It only
 signals JVMs whose PID it recorded and whose command line names this home's
 folder.
+
+Size: over 400 lines because building, configuring, starting and checking
+standalone Solr and SolrCloud share the same homes, ports and process
+bookkeeping.
 """
 from __future__ import annotations
 

@@ -11,6 +11,10 @@ search can never abort the transaction of the request that asked.
 
 Must not touch: CKAN's search logic above the connection (parameter checks,
 permission labels, plugins' hooks): CKAN's own code does all of that.
+
+Size: over 400 lines because the one SQL statement and the pysolr-compatible
+surface that fills and reads it must change together; the query grammar,
+parsing and storage are separate modules (``search/``).
 """
 from __future__ import annotations
 

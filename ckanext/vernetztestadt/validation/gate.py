@@ -17,6 +17,10 @@ overwritten upload is kept (``previous``) until the change went through, so
 file, report and badge change together or not at all.
 
 Must not touch: how a file is validated (``resource_check``/``engine``).
+
+Size: over 400 lines on purpose: the decision and the chained actions that
+apply it are one unit of security review; its parts that are not the decision
+live beside it (``staging``, ``previous``, ``content``, ``messages``).
 """
 from __future__ import annotations
 
