@@ -76,3 +76,20 @@ def test_main_check_and_update(tmp_path, capsys):
     assert docs.main([]) == 0
     printed = capsys.readouterr().out
     assert docs.current_table() in printed and docs.formats_table() in printed
+
+
+def test_module_docstrings_name_files_that_exist():
+    """A ``name.py`` in a module's docstring is a file of the project (a
+    docstring naming a module that was renamed or removed is stale)."""
+    import ast
+    import re
+
+    root = Path(__file__).parents[1]
+    files = {p.name for p in root.rglob("*.py") if ".venv" not in p.parts}
+    stale = []
+    for module in (root / "ckanext" / "vernetztestadt").rglob("*.py"):
+        text = ast.get_docstring(ast.parse(module.read_text(encoding="utf-8"))) or ""
+        stale += [f"{module.relative_to(root)}: {name}.py"
+                  for name in set(re.findall(r"\b([a-z_]+)\.py\b", text))
+                  if f"{name}.py" not in files]
+    assert not stale
