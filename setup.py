@@ -32,6 +32,11 @@ FORMATS = {
     "hopglass": "hopglass:Hopglass",
     "olsr": "olsr:Olsr",
     "overpass": "overpass:Overpass",
+    "german_csv": "broadband_german_csv:GermanCsv",
+    "coded_csv": "broadband_coded_csv:CodedCsv",
+    "legacy_csv": "broadband_coded_csv:LegacyCsv",
+    "xlsx": "broadband_xlsx:Xlsx",
+    "mobile_long": "broadband_mobile:MobileLong",
 }
 
 

@@ -12,8 +12,10 @@ new format is its module plus one line in ``setup.py``.
 The families and the modules that hold what their formats share:
 ``hotspot_rows`` (WiFi hotspots; formats ``city_csv``, ``geojson``,
 ``meshviewer``, ``ffmap``, ``hopglass``, ``olsr``, ``overpass``),
-``broadband`` (Breitbandatlas layouts) and ``rankings`` (Bitkom pages and
-ranking tables); ``grids`` reads CSV/XLSX cells for all of them.
+``broadband`` (Breitbandatlas layouts; formats ``german_csv``, ``coded_csv``,
+``legacy_csv``, ``xlsx``, ``mobile_long``, what their cells mean in
+``broadband_cells``) and ``rankings`` (Bitkom pages and ranking tables);
+``grids`` reads CSV/XLSX cells for all of them.
 
 Must not touch: CKAN (nothing in this package imports ``ckan``; a test
 enforces it), the network (harvesters fetch the bytes), publishing.

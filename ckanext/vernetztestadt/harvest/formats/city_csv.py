@@ -12,7 +12,6 @@ Must not touch: what all hotspot formats share (``hotspot_rows``), CKAN.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import grids
 from .hotspot_rows import (
@@ -46,12 +45,7 @@ class CityCsv(HotspotFormat):
         _city_csv(document.grid or [], rows)
 
 
-@dataclass(frozen=True)
-class _Column:
-    key: str
-    headers: tuple[str, ...]  # the first is named in messages
-
-
+_Column = grids.Column  # the first header is named in messages
 _CSV_COLUMNS = (
     _Column("id", ("ID", "Kennung")),
     _Column("name", ("Name", "Bezeichnung")),
@@ -73,16 +67,8 @@ def _csv_header(grid: list[list[grids.Cell]]) -> list[grids.Cell]:
 
 def _csv_index(header: Sequence[grids.Cell]) -> dict[str, int]:
     """Column key -> position; error if a column comes twice."""
-    names = {grids.key(name): column for column in _CSV_COLUMNS for name in column.headers}
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        column = names.get(grids.key(str(cell or "")))
-        if column is None:
-            continue
-        if column.key in index:
-            raise HotspotFormatError(f"Die Spalte „{column.headers[0]}“ kommt mehrfach vor.")
-        index[column.key] = position
-    return index
+    return grids.header_index([str(cell or "") for cell in header], _CSV_COLUMNS,
+                              HotspotFormatError)
 
 
 def _city_csv(grid: list[list[grids.Cell]], rows: Rows) -> None:

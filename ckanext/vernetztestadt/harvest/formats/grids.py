@@ -4,8 +4,9 @@ Owns: the grids the parsers read: CSV through the portal's one tabular
 reader (``tabular``: encoding, delimiter and German numbers decided as the
 validation decides them; ``decode`` and ``number`` are its functions), XLSX
 sheets with openpyxl (values as shown: a cell showing 42,8 % gives 42.8),
-and a cell as text. Unreadable files raise ``GridError`` with a German
-message.
+a cell as text, and finding a parser's columns in a header row (``Column``,
+``header_index``, ``missing_column``). Unreadable files raise ``GridError``
+with a German message.
 
 Must not touch: what the columns mean (the parsers of each source type), how
 a CSV file is written (``tabular``).
@@ -16,6 +17,8 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import load_workbook
@@ -24,8 +27,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from ... import tabular
 from ...tabular import decode, number
 
-__all__ = ["Cell", "FormatError", "GridError", "cell_text", "csv_grid", "decode", "german",
-           "key", "number", "xlsx_grid", "xlsx_sheets"]
+__all__ = ["Cell", "Column", "FormatError", "GridError", "cell_text", "csv_grid", "decode",
+           "german", "header_index", "key", "missing_column", "number", "xlsx_grid",
+           "xlsx_sheets"]
 
 #: A table cell as CSV or openpyxl gives it.
 Cell = str | int | float | None
@@ -110,3 +114,57 @@ def key(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold().translate(_UMLAUTS))
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(re.split(r"[^0-9a-z]+", text)).strip()
+
+
+# -- header rows ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """A column a parser reads: its ``key`` and the headers it may have (as
+    messages write them; ``header_index`` compares them normalised)."""
+
+    key: str
+    headers: tuple[str, ...]
+
+
+def header_index(header: Sequence[str], columns: Sequence[Column], error: type[FormatError],
+                 *, normalise: Callable[[str], str] = key,
+                 alternatives: bool = False) -> dict[str, int]:
+    """Column key -> position in ``header`` of each column found there, header
+    texts and names compared by ``normalise``; a column found in two cells
+    raises ``error``.
+
+    By default every header of a column counts: the error names the column by
+    its first header, for the column whose second cell comes first. With
+    ``alternatives`` the headers are alternative names and the first one
+    present wins (``Name`` before ``Gemeinde``): only it must not come twice;
+    the error names it as the file writes it, for the first such column of
+    ``columns``.
+    """
+    positions: dict[str, list[int]] = {}
+    for position, text in enumerate(header):
+        if text:
+            positions.setdefault(normalise(text), []).append(position)
+    found: dict[str, int] = {}
+    clashes: list[tuple[int, str]] = []  # (second cell, message)
+    for column in columns:
+        names = list(dict.fromkeys(normalise(name) for name in column.headers))
+        if alternatives:
+            names = next(([name] for name in names if name in positions), [])
+        hits = sorted(hit for name in names for hit in positions.get(name, []))
+        if len(hits) > 1:
+            shown = header[hits[0]] if alternatives else column.headers[0]
+            clashes.append((hits[1], f"Die Spalte „{shown}“ kommt mehrfach vor."))
+            if alternatives:
+                break
+        elif hits:
+            found[column.key] = hits[0]
+    if clashes:
+        raise error(clashes[0][1] if alternatives else min(clashes)[1])
+    return found
+
+
+def missing_column(names: Sequence[str], header: Sequence[str]) -> str:
+    """The German message for a column missing from ``header``, by all its ``names``."""
+    wanted = "“, „".join(names)
+    present = ", ".join(text for text in header if text) or "keine"
+    return f"Die Spalte „{wanted}“ fehlt (gefundene Spalten: {present})."

@@ -21,6 +21,7 @@ from collections import defaultdict
 from typing import Any
 
 from .. import config as source_config
+from .. import formats
 from ..config import Key
 from ..formats import broadband
 from ..framework import Harvester, InputError, SourceRun, job_log
@@ -57,7 +58,10 @@ class BroadbandHarvester(Harvester):
     description = ("Breitbandatlas der Bundesnetzagentur (CSV-Varianten, XLSX, Mobilfunk im "
                    "Langformat): ein Datensatz je Stichtag für den Gemeindeschlüssel der "
                    "Quelle und eine Zeitreihe mit Diagramm.")
+    format_family = broadband.FAMILY
     config_keys = (
+        Key("format", "Layout der Dokumente (ein registriertes Breitband-Layout); ohne "
+            "Angabe am Inhalt erkannt.", formats.config_check(broadband.FAMILY)),
         Key("reference_date", "Stichtag JJJJ-MM-TT, wenn die Datei keinen nennt.", _iso_date),
         Key("broadband_source", "breitbandatlas, gigabit-grundbuch oder stadt.",
             source_config.choice("breitbandatlas", "gigabit-grundbuch", "stadt"),
