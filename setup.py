@@ -37,6 +37,9 @@ FORMATS = {
     "legacy_csv": "broadband_coded_csv:LegacyCsv",
     "xlsx": "broadband_xlsx:Xlsx",
     "mobile_long": "broadband_mobile:MobileLong",
+    "bitkom_html": "bitkom_html:BitkomHtml",
+    "ranking_xlsx": "ranking_table:RankingXlsx",
+    "ranking_csv": "ranking_table:RankingCsv",
 }
 
 

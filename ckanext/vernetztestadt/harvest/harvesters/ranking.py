@@ -5,11 +5,13 @@ Owns: turning a ranking source's documents into items — one
 and one time series of the configured city across the editions, with a
 chart of its rank per area. Bitkom web pages are followed page by page
 (``?page=N``); CSV and XLSX tables (Bitkom, Haselhorst) are read whole.
-The format is recognised from the content unless ``format`` says it.
+The reader is the registered format of family ``rankings`` that ``format``
+names (also ``html``, ``csv``, ``xlsx``), else the first that recognises the
+content.
 Method notes per edition come from the source's YAML (``editions``).
 
-Must not touch: parsing rules (``rankings``), HTTP (``documents``/``fetching``)
-or publishing (``framework``/``publish``).
+Must not touch: parsing rules (``formats.rankings`` and its formats), HTTP
+(``documents``/``fetching``) or publishing (``framework``/``publish``).
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...fetching import looks_like_html
 from .. import config as source_config
+from .. import formats
 from ..config import Key
 from ..formats import grids, rankings
 from ..framework import Harvester, InputError, SourceRun
@@ -32,7 +34,6 @@ RANKINGS = {
 #: Bitkom's areas as its pages name them; "Gesellschaft und Bildung" from 2024.
 BITKOM_AREAS = ("Gesamtwertung", "Verwaltung", "IT und Kommunikation", "Energie und Umwelt",
                 "Mobilität", "Gesellschaft")
-FORMATS = ("html", "csv", "xlsx")
 CHART = {"type": "line", "x": "edition", "y": "rank", "series": "area", "invert_y": True,
          "title": "Platz je Bereich und Ausgabe", "x_label": "Ausgabe", "y_label": "Platz"}
 
@@ -44,6 +45,12 @@ def _editions(value: Any) -> dict[int, dict[str, Any]]:
     except ValueError:
         raise ValueError("braucht Jahreszahlen als Schlüssel, je mit einer Zuordnung "
                          "(notes, cities_ranked, methodology_url)") from None
+
+
+def _format(value: Any) -> str:
+    """A registered ranking format, or one of the names sources wrote before."""
+    text = rankings.format_name(value) if isinstance(value, str) else value
+    return formats.config_check(rankings.FAMILY)(text)
 
 
 def page_url(url: str, page: int) -> str:
@@ -59,7 +66,10 @@ class RankingHarvester(Harvester):
     description = ("Bitkom Smart City Index (Webseiten, CSV, XLSX) und Haselhorst "
                    "Smart-City-Ranking (CSV, XLSX): ein Datensatz je Ausgabe und eine "
                    "Zeitreihe der Stadt mit Diagramm.")
+    format_family = rankings.FAMILY
     config_keys = (
+        Key("format", "Format der Dokumente (ein registriertes Ranking-Format; auch html, "
+            "csv, xlsx); ohne Angabe am Inhalt erkannt.", _format),
         Key("ranking", "bitkom oder haselhorst.", source_config.choice(*RANKINGS),
             required=True),
         Key("city", "Stadt der Zeitreihe, Standard Gelsenkirchen.", source_config.nonempty_text,
@@ -89,24 +99,33 @@ class RankingHarvester(Harvester):
     def _document_rows(self, run: SourceRun, entry: dict[str, Any]) -> list[dict[str, Any]]:
         config, url = run.config, entry["url"]
         ranking = RANKINGS[config["ranking"]][0]
-        fmt = str(entry.get("format") or config.get("format") or "").lower() or None
-        if fmt is not None and fmt not in FORMATS:
-            raise InputError(f"{url}: Format „{fmt}“ unbekannt ({', '.join(FORMATS)}).")
+        named = self._named_format(url, entry.get("format") or config.get("format"))
         edition = int(entry["edition"]) if entry.get("edition") else None
         source = str(entry.get("source") or f"{ranking} ({url})")
-        html_allowed = config["ranking"] == "bitkom" and fmt in (None, "html")
+        html_allowed = config["ranking"] == "bitkom" and (named is None or named.paged)
         document = run.get(url, expect_html=html_allowed)
         try:
-            if fmt == "html" or (fmt is None and looks_like_html(document.data)):
+            reader = named or rankings.reader(None, document.data)
+            if reader.paged:  # Bitkom's web pages
                 if config["ranking"] != "bitkom":
                     raise InputError(f"{url}: Der Server lieferte eine HTML-Seite statt der "
                                      "Tabelle (CSV oder XLSX).")
                 return self._bitkom_pages(run, url, document.data, edition, source)
-            fmt = fmt or ("xlsx" if document.data[:2] == b"PK" else "csv")
-            return rankings.parse_table(document.data, f"dokument.{fmt}", ranking, edition,
-                                        source)
+            return reader.read(document.data, ranking, edition, source)
         except rankings.RankingFormatError as error:
             raise InputError(f"{url}: {error.message_de}") from None
+
+    @staticmethod
+    def _named_format(url: str, value: Any) -> rankings.RankingFormat | None:
+        """The format a document's (or the source's) ``format`` names, if any."""
+        if not value:
+            return None
+        try:
+            return rankings.reader(str(value))
+        except rankings.RankingFormatError:
+            known = ", ".join([*formats.of_family(rankings.FAMILY), *rankings.ALIASES])
+            raise InputError(f"{url}: Format „{str(value).lower()}“ unbekannt "
+                             f"({known}).") from None
 
     def _bitkom_pages(self, run: SourceRun, url: str, first: bytes, edition: int | None,
                       source: str) -> list[dict[str, Any]]:
