@@ -46,3 +46,19 @@ def httpserver_listen_address():
     """Recorded sources are served on 127.0.0.1, the one internal address
     test.ini allows the validation to fetch from."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def runtime_dir():
+    """A folder for runtime homes with an embedded PostgreSQL, outside
+    pytest's ``tmp_path``: every pytest session that starts (``make test``
+    runs several side by side) takes the others' access to pytest's base
+    folder away again (mode 0700), and with it the unprivileged PostgreSQL
+    user's access to a data directory below it (pg_ctl: Permission denied)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="vts-runtime-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -113,12 +113,12 @@ def closed_port() -> int:
 
 # -- fixtures ------------------------------------------------------------------
 @pytest.fixture
-def new_home(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+def new_home(runtime_dir: Path) -> Iterator[Callable[[str], Path]]:
     """Fresh runtime homes; whatever ran from them is stopped afterwards."""
     homes: list[Path] = []
 
     def make(name: str) -> Path:
-        homes.append((tmp_path / name).resolve())
+        homes.append((runtime_dir / name).resolve())
         return homes[-1]
 
     yield make

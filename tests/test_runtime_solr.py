@@ -62,8 +62,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @pytest.fixture
-def solr_home(tmp_path: Path) -> Iterator[Path]:
-    home = tmp_path / "home"
+def solr_home(runtime_dir: Path) -> Iterator[Path]:
+    home = runtime_dir / "home"
     yield home
     runtime = Runtime.load(home)
     solr.stop(runtime)
