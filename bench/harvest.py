@@ -25,10 +25,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -143,12 +146,38 @@ def bench(args: argparse.Namespace) -> list[list[str]]:
                       f"{dict(result.counts)}; target 1 write "
                       f"({'met' if written == 1 else 'MISSED'})"])
     finally:
-        for name in names:
-            tk.get_action("dataset_purge")(dict(context), {"id": name})
-        tk.get_action("harvest_source_clear")(dict(context), {"id": source["id"]})
-        tk.get_action("dataset_purge")(dict(context), {"id": source["id"]})
-        tk.get_action("organization_purge")(dict(context), {"id": org["id"]})
+        remove(tk, context, names, source, org)
     return lines
+
+
+def remove(tk: Any, context: dict[str, Any], names: list[str], source: dict[str, Any],
+           org: dict[str, Any]) -> None:
+    """What a run created: its datasets, the source and its organization."""
+    for name in names:
+        with contextlib.suppress(tk.ObjectNotFound):
+            tk.get_action("dataset_purge")(dict(context), {"id": name})
+    tk.get_action("harvest_source_clear")(dict(context), {"id": source["id"]})
+    tk.get_action("dataset_purge")(dict(context), {"id": source["id"]})
+    tk.get_action("organization_purge")(dict(context), {"id": org["id"]})
+
+
+def in_ckan(bench: Callable[[argparse.Namespace], list[list[str]]],
+            args: argparse.Namespace) -> list[list[str]]:
+    """``bench(args)`` in CKAN on the bench database, inside a request context."""
+    portal.start_services()
+    os.environ["CKAN_STORAGE_PATH"] = str(portal.HOME / "bench-storage")
+    portal.migrate()
+    app = portal.load_ckan()
+    with app._wsgi_app.test_request_context():
+        return bench(args)
+
+
+def report(title: str, lines: list[list[str]]) -> None:
+    print(title)
+    print(benchlib.machine())
+    print()
+    print("\n".join(benchlib.table([["run", "seconds", "datasets written", "rate / result"],
+                                    *lines], right={1, 2})))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -156,20 +185,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cities", type=int, default=1000)
     parser.add_argument("--editions", type=int, default=10)
     args = parser.parse_args(argv)
-    portal.start_services()
-    import os
-    os.environ["CKAN_STORAGE_PATH"] = str(portal.HOME / "bench-storage")
-    portal.migrate()
-    app = portal.load_ckan()
-    with app._wsgi_app.test_request_context():
-        lines = bench(args)
-    print(f"Harvest benchmark: synthetic ranking source, {args.cities:,} cities (items) x "
-          f"{args.editions} editions (datasets), CSV + JSON per edition, gate validation")
-    print(benchlib.machine())
-    print()
-    print("\n".join(benchlib.table([["run", "seconds", "datasets written", "rate / result"],
-                                    *lines], right={1, 2})))
-
+    lines = in_ckan(bench, args)
+    report(f"Harvest benchmark: synthetic ranking source, {args.cities:,} cities (items) x "
+           f"{args.editions} editions (datasets), CSV + JSON per edition, gate validation",
+           lines)
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import hashlib
 import json
@@ -35,8 +34,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import benchlib  # bench/benchlib.py, beside this script
-import search as portal  # bench/search.py: services, migrations, CKAN on ckan_bench
+import harvest as harvest_bench  # bench/harvest.py: set-up, clean-up, report
 
 FIRST_DATE = datetime.date(2020, 1, 1)
 HEADER = "ags;verf_300_16;verf_300_50;verf_300_1000;verf_ftth_1000;verf_5g_2"
@@ -172,12 +170,7 @@ def bench(args: argparse.Namespace) -> list[list[str]]:
                       f"{anchor_rate:.1f} datasets/s; harvest / anchor = "
                       f"{rate / anchor_rate:.2f}"])
     finally:
-        for name in names + bare:
-            with contextlib.suppress(tk.ObjectNotFound):
-                tk.get_action("dataset_purge")(dict(context), {"id": name})
-        tk.get_action("harvest_source_clear")(dict(context), {"id": source["id"]})
-        tk.get_action("dataset_purge")(dict(context), {"id": source["id"]})
-        tk.get_action("organization_purge")(dict(context), {"id": org["id"]})
+        harvest_bench.remove(tk, context, names + bare, source, org)
     return lines
 
 
@@ -185,20 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=1000)
     args = parser.parse_args(argv)
-    portal.start_services()
-    import os
-    os.environ["CKAN_STORAGE_PATH"] = str(portal.HOME / "bench-storage")
-    portal.migrate()
-    app = portal.load_ckan()
-    with app._wsgi_app.test_request_context():
-        lines = bench(args)
-    print(f"Harvest benchmark: synthetic broadband source, {args.datasets:,} datasets "
-          "(one CSV document and dataset per reference date), gate validation in strict mode")
-    print(benchlib.machine())
-    print()
-    print("\n".join(benchlib.table([["run", "seconds", "datasets written", "rate / result"],
-                                    *lines], right={1, 2})))
-
+    lines = harvest_bench.in_ckan(bench, args)
+    harvest_bench.report(
+        f"Harvest benchmark: synthetic broadband source, {args.datasets:,} datasets (one CSV "
+        "document and dataset per reference date), gate validation in strict mode", lines)
 
 if __name__ == "__main__":
     main()
