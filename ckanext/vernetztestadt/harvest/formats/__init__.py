@@ -39,6 +39,8 @@ class Format:
     title: ClassVar[str]
     #: detection order within the family (lower is tried first)
     order: ClassVar[int] = 100
+    #: other names sources may write for it (any case), unique within the family
+    aliases: ClassVar[tuple[str, ...]] = ()
 
 
 class UnknownFormat(ValueError):
@@ -62,28 +64,49 @@ def registered() -> dict[str, type[Format]]:
 def refresh() -> None:
     """Read the entry points again (after installing a package with formats)."""
     registered.cache_clear()
+    of_family.cache_clear()
 
 
+@cache
 def of_family(family: str) -> dict[str, type[Format]]:
-    """The family's formats in detection order."""
+    """The family's formats in detection order (asked for each document, so
+    kept; callers do not change it)."""
     return {name: cls for name, cls in registered().items() if cls.family == family}
 
 
+def known(family: str) -> list[str]:
+    """The family's names, then its aliases."""
+    found = of_family(family)
+    return [*found, *(alias for cls in found.values() for alias in cls.aliases)]
+
+
+def resolve(family: str, name: str) -> str | None:
+    """The registered name that ``name`` (a name or an alias, any case) stands for."""
+    found = of_family(family)
+    text = name.strip()
+    if text in found:
+        return text
+    folded = text.lower()
+    return next((registered for registered, cls in found.items()
+                 if folded == registered.lower() or folded in cls.aliases), None)
+
+
 def get(family: str, name: str) -> type[Format]:
-    found = of_family(family).get(name)
+    found = resolve(family, name)
     if found is None:
         raise UnknownFormat(f"Unbekanntes Format „{name}“ (bekannt: "
                             f"{', '.join(of_family(family))}).")
-    return found
+    return of_family(family)[found]
 
 
 def config_check(family: str) -> Callable[[Any], str]:
-    """A source config check: the value names a registered format of the family."""
+    """A source config check: the value names a registered format of the family
+    (or an alias); the registered name is what the harvester gets."""
     def check(value: Any) -> str:
-        text = value.strip() if isinstance(value, str) else ""
-        if text not in of_family(family):
+        found = resolve(family, value) if isinstance(value, str) else None
+        if found is None:
             raise ValueError(f"muss einer von {', '.join(of_family(family))} sein")
-        return text
+        return found
     return check
 
 

@@ -52,6 +52,7 @@ _BITKOM_COLUMNS = (
 
 class BitkomHtml(RankingFormat):
     name = "bitkom_html"
+    aliases = ("html",)
     title = "Bitkom Smart City Index, Webseiten (HTML, seitenweise mit ?page=N)"
     paged = True
     order = 10

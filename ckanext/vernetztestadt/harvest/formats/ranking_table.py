@@ -44,6 +44,7 @@ class _RankingTable(RankingFormat):
 
 class RankingXlsx(_RankingTable):
     name = "ranking_xlsx"
+    aliases = ("xlsx",)
     title = "Ranking-Tabelle als XLSX (Bitkom, Haselhorst; erstes Tabellenblatt)"
     order = 20
 
@@ -59,6 +60,7 @@ class RankingXlsx(_RankingTable):
 
 class RankingCsv(_RankingTable):
     name = "ranking_csv"
+    aliases = ("csv",)
     title = "Ranking-Tabelle als CSV (Bitkom, Haselhorst)"
     order = 90  # what is neither an HTML page nor a workbook is read as CSV
 

@@ -13,7 +13,7 @@ The formats, one module each: ``bitkom_html`` (the Bitkom Smart City Index
 web pages, format ``bitkom_html``) and ``ranking_table`` (the CSV/XLSX tables
 stewards upload, Bitkom and Haselhorst Associates: ``ranking_csv``,
 ``ranking_xlsx``). Sources may still write ``html``, ``csv`` and ``xlsx``
-(``ALIASES``). ``parse_bitkom_page``, ``bitkom_rows``, ``BitkomRow``,
+(the formats' ``aliases``). ``parse_bitkom_page``, ``bitkom_rows``, ``BitkomRow``,
 ``BitkomPage`` and ``parse_table`` are importable from here as well.
 
 Must not touch: the network (``fetching`` gets the bytes), CKAN, publishing
@@ -57,9 +57,6 @@ BITKOM = "Bitkom Smart City Index"
 HASELHORST = "Haselhorst Smart City Ranking"
 #: The area of a table without an area column.
 OVERALL = "Gesamt"
-
-#: ``format`` values sources wrote before the formats were registered
-ALIASES = {"html": "bitkom_html", "csv": "ranking_csv", "xlsx": "ranking_xlsx"}
 
 Cell = grids.Cell
 T = TypeVar("T")
@@ -301,12 +298,6 @@ def _formats() -> dict[str, type[RankingFormat]]:
             if issubclass(cls, RankingFormat)}
 
 
-def format_name(fmt: str) -> str:
-    """The registered name of ``fmt`` (a name or one of ``ALIASES``, any case)."""
-    text = fmt.strip().lower()
-    return ALIASES.get(text, text)
-
-
 def detect_format(data: bytes) -> str:
     """The name of the first registered format that recognises the content."""
     found = next((name for name, cls in _formats().items() if cls().recognises(data)), None)
@@ -317,13 +308,13 @@ def detect_format(data: bytes) -> str:
 
 
 def reader(fmt: str | None, data: bytes | None = None) -> RankingFormat:
-    """The format named (``format_name``), or the one recognising ``data``."""
+    """The format named (a name or an alias), or the one recognising ``data``."""
     if fmt is None:
         if data is None:
             raise ValueError("reader() needs a format name or the document")
         fmt = detect_format(data)
     try:
-        return get(FAMILY, format_name(fmt))()  # type: ignore[return-value]
+        return get(FAMILY, fmt)()  # type: ignore[return-value]
     except UnknownFormat as error:
         raise RankingFormatError(str(error)) from None
 

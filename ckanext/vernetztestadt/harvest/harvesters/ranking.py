@@ -47,12 +47,6 @@ def _editions(value: Any) -> dict[int, dict[str, Any]]:
                          "(notes, cities_ranked, methodology_url)") from None
 
 
-def _format(value: Any) -> str:
-    """A registered ranking format, or one of the names sources wrote before."""
-    text = rankings.format_name(value) if isinstance(value, str) else value
-    return formats.config_check(rankings.FAMILY)(text)
-
-
 def page_url(url: str, page: int) -> str:
     """``url`` with ``page=N`` (Drupal's pager), other parameters kept."""
     parts = urlsplit(url)
@@ -69,7 +63,7 @@ class RankingHarvester(Harvester):
     format_family = rankings.FAMILY
     config_keys = (
         Key("format", "Format der Dokumente (ein registriertes Ranking-Format; auch html, "
-            "csv, xlsx); ohne Angabe am Inhalt erkannt.", _format),
+            "csv, xlsx); ohne Angabe am Inhalt erkannt.", formats.config_check(rankings.FAMILY)),
         Key("ranking", "bitkom oder haselhorst.", source_config.choice(*RANKINGS),
             required=True),
         Key("city", "Stadt der Zeitreihe, Standard Gelsenkirchen.", source_config.nonempty_text,
@@ -123,7 +117,7 @@ class RankingHarvester(Harvester):
         try:
             return rankings.reader(str(value))
         except rankings.RankingFormatError:
-            known = ", ".join([*formats.of_family(rankings.FAMILY), *rankings.ALIASES])
+            known = ", ".join(formats.known(rankings.FAMILY))
             raise InputError(f"{url}: Format „{str(value).lower()}“ unbekannt "
                              f"({known}).") from None
 
