@@ -30,7 +30,8 @@ portal: $(STAMP)
 	$(BIN)/vernetztestadt-runtime serve --port $(PORT)
 
 # Every test, in three streams side by side (2 cores), each run in its own
-# database and Redis db, logs under $(TEST_LOGS)/:
+# database and Redis db (the suite's also with its DataStore database; CKAN's
+# conformance configuration loads no DataStore), logs under $(TEST_LOGS)/:
 #   1. the extension's suite (PostgreSQL search; the differential test there
 #      compares it with a real Solr node);
 #   2. CKAN's own search tests (`make conformance`) against the PostgreSQL
@@ -42,10 +43,12 @@ portal: $(STAMP)
 # and fails if any run failed.
 TEST_LOGS := .portal/test-logs
 test: $(STAMP) browser
-	@$(BIN)/vernetztestadt-runtime services --database ckan_test --database ckan_conformance
+	@$(BIN)/vernetztestadt-runtime services --database ckan_test
+	@$(BIN)/vernetztestadt-runtime services --no-datastore --database ckan_conformance
 	@mkdir -p $(TEST_LOGS); rm -f $(TEST_LOGS)/conformance.log $(TEST_LOGS)/solr.log; \
 	 if $(BIN)/vernetztestadt-runtime solr-check > $(TEST_LOGS)/solr-check.log; then solr=yes; \
-	   SEARCH=solr $(BIN)/vernetztestadt-runtime services --database ckan_test_solr \
+	   SEARCH=solr $(BIN)/vernetztestadt-runtime services --database ckan_test_solr || exit 1; \
+	   SEARCH=solr $(BIN)/vernetztestadt-runtime services --no-datastore \
 	     --database ckan_conformance_solr || exit 1; \
 	 else solr=no; cat $(TEST_LOGS)/solr-check.log; fi; \
 	 verdict() { if [ $$2 -eq 0 ]; then echo "result: $$1 ok"; else echo "result: $$1 FEHLER / FAILED"; fi; }; \

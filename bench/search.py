@@ -245,7 +245,7 @@ def note(message: str) -> None:
 
 def quiet_logging(level: int = logging.INFO) -> None:
     """Drop log records up to ``level``; the rest go to stderr, so that stdout
-    holds only the report (test.ini's handler writes to stdout)."""
+    holds only the report (even with an ini whose handler writes to stdout)."""
     logging.disable(level)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for name in ("", "ckan", "ckanext", "sqlalchemy", "alembic", "werkzeug"):
@@ -282,6 +282,8 @@ def start_services(database: str = DATABASE, solr_core: bool = False) -> str | N
                          f": CKAN_SQLALCHEMY_URL must name a database called {database!r}")
     os.environ["CKAN_SQLALCHEMY_URL"] = urls.sqlalchemy_url
     os.environ["CKAN_REDIS_URL"] = urls.redis_url
+    if urls.datastore:  # test.ini loads the DataStore (not benchmarked)
+        os.environ.update(urls.datastore.environ())
     if not solr_core:
         return None
     solr.start(runtime, "solr", (database,))

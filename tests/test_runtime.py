@@ -33,6 +33,7 @@ RUNTIME_CLI = Path(sys.executable).with_name("vernetztestadt-runtime")
 DATABASE = "ckan_runtime_test"
 #: Variables of the test session (pytest plugin) that must not reach the CLI.
 SESSION_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_SOLR_URL", "CKAN_STORAGE_PATH",
+                "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL",
                 "CKAN_INI", "VERNETZTESTADT_HOME", "VERNETZTESTADT_SERVICES_READY")
 
 
@@ -326,7 +327,8 @@ def test_serve_on_busy_port(home: Path, tmp_path: Path) -> None:
 # -- the server ------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parents[1]
 #: The test session's services, handed to the served portal explicitly.
-SERVICE_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_STORAGE_PATH")
+SERVICE_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_STORAGE_PATH",
+                "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL")
 BOOT_SECONDS = 180  # two workers load CKAN side by side on a busy 2-core machine
 WORKER_TIMEOUT = 6
 

@@ -29,6 +29,7 @@ from ckanext.vernetztestadt.runtime.services import Runtime, ServiceError
 RUNTIME_CLI = Path(sys.executable).with_name("vernetztestadt-runtime")
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_VARS = ("CKAN_SQLALCHEMY_URL", "CKAN_REDIS_URL", "CKAN_SOLR_URL", "CKAN_STORAGE_PATH",
+                "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL",
                 "CKAN_INI", "VERNETZTESTADT_HOME", "VERNETZTESTADT_SERVICES_READY", "SEARCH")
 
 

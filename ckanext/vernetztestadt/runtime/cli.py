@@ -1,9 +1,10 @@
 """``vernetztestadt-runtime``: the command behind ``make portal/test/down``.
 
-Owns: the order of set-up steps (services, config, database, demo content,
-server), the production-like server command (gunicorn: several sync
-workers, each killed and replaced when one request takes longer than the
-timeout) and turning failures into one clear line with a non-zero exit.
+Owns: the order of set-up steps (services, config, database, DataStore
+permissions, demo content, server), the production-like server command
+(gunicorn: several sync workers, each killed and replaced when one request
+takes longer than the timeout) and turning failures into one clear line
+with a non-zero exit.
 
 Must not touch: what each step does inside (``services``, ``ckan_config``);
 CKAN itself is only driven through its own ``ckan`` command, and served
@@ -62,28 +63,53 @@ def _ckan(ini: Path, *args: str, capture: bool = False) -> subprocess.CompletedP
                           capture_output=capture)
 
 
+def _check_real_services(real: dict[str, str]) -> None:
+    """Reach every real service named in the environment, before anything starts."""
+    if "sqlalchemy" in real:
+        services.check_postgres(real["sqlalchemy"])
+    for key in ckan_config.DATASTORE_VARS:
+        if key in real:
+            services.check_postgres(real[key])
+    if "redis" in real:
+        services.check_redis(real["redis"])
+    if "solr" in real:
+        services.check_solr(real["solr"])
+
+
 def prepare(home: Path, database: str, redis_db: int, port: int,
-            env_prefix: str = "") -> tuple[Runtime, ckan_config.ServiceUrls]:
+            env_prefix: str = "", *, datastore: bool = True,
+            ) -> tuple[Runtime, ckan_config.ServiceUrls]:
     """Start or check services and create the database (and, for
-    ``SEARCH=solr|solrcloud``, its Solr core or collection); no CKAN calls yet.
-    A real Solr named by ``CKAN_SOLR_URL`` wins over ``SEARCH``."""
+    ``SEARCH=solr|solrcloud``, its Solr core or collection; with
+    ``datastore``, for configurations that load it, the DataStore database);
+    no CKAN calls yet. A real Solr named by ``CKAN_SOLR_URL`` wins over
+    ``SEARCH``."""
     runtime = Runtime.load(home)
     real = ckan_config.real_service_urls(env_prefix)
     search = "external" if "solr" in real else solr.engine()
     if search in ("solr", "solrcloud"):
         solr.check_tools()  # before anything starts: one line on what is missing
-    if "sqlalchemy" in real:
-        services.check_postgres(real["sqlalchemy"])
-    if "redis" in real:
-        services.check_redis(real["redis"])
-    if "solr" in real:
-        services.check_solr(real["solr"])
+    _check_real_services(real)
+    embedded_datastore = datastore and ckan_config.embedded_datastore(real)
     services.start(runtime, (database,), postgres="sqlalchemy" not in real,
-                   redis="redis" not in real)
+                   redis="redis" not in real, datastore=embedded_datastore)
     solr.start(runtime, search, (database,))
     urls = ckan_config.service_urls(runtime, database, redis_db, env_prefix,
-                                    solr_url=solr.url(runtime, search, database))
+                                    solr_url=solr.url(runtime, search, database),
+                                    datastore=datastore)
     return runtime, urls
+
+
+def set_datastore_permissions(runtime: Runtime, database: str, ini: Path,
+                              urls: ckan_config.ServiceUrls) -> None:
+    """Apply ``ckan datastore set-permissions`` of ``ini`` (CKAN's SQL, for
+    the databases and roles that ``ini`` and the ``CKAN_*`` variables name)
+    to the embedded DataStore of ``database``. After the ini is written:
+    the command needs it. A real DataStore is its administrator's (README)."""
+    if urls.datastore is None or not urls.datastore.embedded:
+        return
+    sql = _ckan(ini, "datastore", "set-permissions", capture=True).stdout
+    services.apply_datastore_permissions(runtime, database, sql)
 
 
 def _fail(message: str) -> None:
@@ -120,6 +146,7 @@ def up(home: Path, port: int, demo: bool) -> None:
     ini = ckan_config.write_config(runtime, urls, port)
     try:
         _ckan(ini, "db", "upgrade", capture=True)
+        set_datastore_permissions(runtime, ckan_config.PORTAL_DATABASE, ini, urls)
         # indexes datasets the index lacks, e.g. after the search table's
         # layout changed with an update; a no-op when nothing is missing
         _ckan(ini, "search-index", "rebuild", "--only-missing", "--quiet", capture=True)
@@ -130,6 +157,8 @@ def up(home: Path, port: int, demo: bool) -> None:
     except subprocess.CalledProcessError as exc:
         tail = (exc.stderr or "").strip().splitlines()[-3:]
         _fail(f"'{' '.join(exc.cmd[3:])}' failed: {' | '.join(tail)}")
+    except ServiceError as exc:
+        _fail(str(exc))
     click.echo(f"Portal bereit / ready: {ini} ({time.monotonic() - started:.1f} s)")
 
 
@@ -160,11 +189,18 @@ def serve(home: Path, port: int, workers: int, timeout: int) -> None:
 @main.command("services")
 @home_option
 @click.option("--database", "databases", multiple=True, help="Database to create if missing.")
-def services_command(home: Path, databases: tuple[str, ...]) -> None:
+@click.option("--datastore/--no-datastore", default=True, show_default=True,
+              help="Je Datenbank auch ihre DataStore-Datenbank (für Konfigurationen mit "
+                   "dem Plugin datastore, wie test.ini) / also a DataStore database per "
+                   "database (for configurations that load the datastore plugin).")
+def services_command(home: Path, databases: tuple[str, ...], datastore: bool) -> None:
     """Start the embedded services and create databases (before test runs
-    that start side by side, so that they find them running)."""
+    that start side by side, so that they find them running). The
+    DataStore's permissions need a CKAN configuration: the pytest plugin
+    sets them when its session starts."""
     for name in databases:  # the test runs' services (TEST_CKAN_* real ones)
-        _or_fail(lambda name=name: prepare(home, name, 0, 5000, env_prefix="TEST_"))
+        _or_fail(lambda name=name: prepare(home, name, 0, 5000, env_prefix="TEST_",
+                                           datastore=datastore))
     click.echo("Dienste bereit / services ready: " + ", ".join(databases or ("-",)))
 
 

