@@ -13,14 +13,17 @@ as the queue consumers, in the bench database of ``bench/search.py``:
 2. unchanged re-run (every document answered 304) — seconds and datasets
    written (target: 0);
 3. anchor: the same datasets and files written by ``package_create`` alone
-   (no harvest framework, no harvest objects), in the same process — the
+   (no harvest framework, no harvest objects), in as many processes — the
    ratio says what the framework adds.
+
+The objects are fetched and imported by ``--workers`` processes (default:
+the machine's cores), as that many fetch consumers would.
 
 Target: the full run at >= 20 datasets/s.
 
 Usage::
 
-    .venv/bin/python bench/harvest_datasets.py [--datasets 1000]
+    .venv/bin/python bench/harvest_datasets.py [--datasets 1000] [--workers N]
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import sys
 import threading
 import time
@@ -87,37 +91,43 @@ def modified(tk: Any, names: list[str]) -> dict[str, str]:
         "metadata_modified"] for n in names}
 
 
-def bare_creates(tk: Any, context: dict[str, Any], org_id: str, days: list[str],
-                 suffix: str) -> tuple[float, list[str]]:
-    """The anchor: the same datasets and files (parsed and written as the
-    harvester does) by ``package_create`` alone: no gather, fetch, harvest
-    objects or provenance."""
+def bare_create(job: tuple[str, str, str]) -> str:
+    """One dataset of the anchor: parsed and written as the harvester does,
+    by ``package_create`` alone (no gather, fetch, harvest objects or
+    provenance)."""
+    import ckan.plugins.toolkit as tk
+
     from ckanext.vernetztestadt.harvest import publish
     from ckanext.vernetztestadt.harvest.formats import broadband
     from ckanext.vernetztestadt.harvest.items import Item, Table
 
-    names = []
+    org_id, day, suffix = job
+    rows = broadband.parse(document(day), ags="05513000", reference_date=day,
+                           source="Breitbandatlas (synthetisch)",
+                           area_name="Synthetikstadt").rows
+    item = Item(guid=day, dataset={}, tables=[
+        Table(key="breitband", name=f"Breitband {day}", schema="broadband", rows=rows)])
+    name = f"bench-bare-{suffix}-{day}"
+    data = {"name": name, "type": "broadband_coverage", "owner_org": org_id,
+            "title": f"Breitband {day} (synthetisch)", "ags": "05513000",
+            "notes": "Synthetische Breitbandzahlen für den Benchmark.",
+            "reference_date": day, "broadband_source": "breitbandatlas",
+            "technologies": sorted({r["technology"] for r in rows}),
+            "license_id": "dl-de-by-2.0"}
+    tk.get_action("package_create")(publish.site_context(), {
+        **data, "resources": publish._resources(item, [])})
+    return name
+
+
+def bare_creates(org_id: str, days: list[str], suffix: str,
+                 workers: int) -> tuple[float, list[str]]:
+    """The anchor, in as many processes as the harvest."""
+    from ckanext.vernetztestadt import forked
+
+    jobs = [(org_id, day, suffix) for day in days]
     started = time.perf_counter()
-    for day in days:
-        rows = broadband.parse(document(day), ags="05513000", reference_date=day,
-                               source="Breitbandatlas (synthetisch)",
-                               area_name="Synthetikstadt").rows
-        item = Item(guid=day, dataset={}, tables=[
-            Table(key="breitband", name=f"Breitband {day}", schema="broadband", rows=rows)])
-        name = f"bench-bare-{suffix}-{day}"
-        data = {"name": name, "type": "broadband_coverage", "owner_org": org_id,
-                "title": f"Breitband {day} (synthetisch)", "ags": "05513000",
-                "notes": "Synthetische Breitbandzahlen für den Benchmark.",
-                "reference_date": day, "broadband_source": "breitbandatlas",
-                "technologies": sorted({r["technology"] for r in rows}),
-                "license_id": "dl-de-by-2.0"}
-        # as publish does: CKAN stores uploads only in package_update
-        created = tk.get_action("package_create")({**context, "defer_commit": True},
-                                                  {**data, "private": True})
-        tk.get_action("package_update")(dict(context), {
-            **data, "id": created["id"], "private": False,
-            "resources": publish._resources(item, [])})
-        names.append(name)
+    names = (list(map(bare_create, jobs)) if workers <= 1
+             else list(forked.unordered(bare_create, jobs, workers)))
     return time.perf_counter() - started, names
 
 
@@ -146,7 +156,7 @@ def bench(args: argparse.Namespace) -> list[list[str]]:
     try:
         note(f"full run: {args.datasets:,} datasets ...")
         started = time.perf_counter()
-        result = runner.run(source["name"])
+        result = runner.run(source["name"], workers=args.workers)
         seconds = time.perf_counter() - started
         assert not result.errors, result.errors[:3]
         added = result.counts["added"]
@@ -157,14 +167,14 @@ def bench(args: argparse.Namespace) -> list[list[str]]:
         before = modified(tk, names)
         note("unchanged re-run ...")
         started = time.perf_counter()
-        result = runner.run(source["name"])
+        result = runner.run(source["name"], workers=args.workers)
         seconds = time.perf_counter() - started
         written = sum(1 for n, t in modified(tk, names).items() if t != before[n])
         lines.append(["harvest, unchanged (304)", f"{seconds:.1f}", str(written),
                       f"{dict(result.counts)}; target 0 writes "
                       f"({'met' if written == 0 else 'MISSED'})"])
         note("anchor: package_create alone ...")
-        anchor_seconds, bare = bare_creates(tk, context, org["id"], days, suffix)
+        anchor_seconds, bare = bare_creates(org["id"], days, suffix, args.workers)
         anchor_rate = len(bare) / anchor_seconds
         lines.append(["anchor: package_create alone", f"{anchor_seconds:.1f}", str(len(bare)),
                       f"{anchor_rate:.1f} datasets/s; harvest / anchor = "
@@ -177,11 +187,14 @@ def bench(args: argparse.Namespace) -> list[list[str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes that fetch and import (default: the cores)")
     args = parser.parse_args(argv)
     lines = harvest_bench.in_ckan(bench, args)
     harvest_bench.report(
         f"Harvest benchmark: synthetic broadband source, {args.datasets:,} datasets (one CSV "
-        "document and dataset per reference date), gate validation in strict mode", lines)
+        "document and dataset per reference date), gate validation in strict mode, "
+        f"{args.workers} import processes (harvest and anchor)", lines)
 
 if __name__ == "__main__":
     main()

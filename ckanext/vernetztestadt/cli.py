@@ -149,7 +149,10 @@ def sources_sync() -> None:
 @click.argument("names", nargs=-1)
 @click.option("--all", "everything", is_flag=True,
               help="Alle Quellen aus harvesters/ / every shipped source.")
-def harvest(names: tuple[str, ...], everything: bool) -> None:
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=None,
+              help="Prozesse für Abruf und Import / processes that fetch and import "
+                   "(default: ckanext.vernetztestadt.harvest.workers).")
+def harvest(names: tuple[str, ...], everything: bool, workers: int | None) -> None:
     """Harvest the sources NAMES now, in this process, with a progress bar.
 
     Exit code 1 when a source reported errors (nothing of a failed document
@@ -164,7 +167,7 @@ def harvest(names: tuple[str, ...], everything: bool) -> None:
                 bar.length = total  # type: ignore[attr-defined]
                 bar.update(1)  # type: ignore[attr-defined]
             try:
-                result = runner.run(name, progress)
+                result = runner.run(name, progress, workers)
             except runner.RunError as error:
                 raise click.ClickException(str(error)) from None
         counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items()))

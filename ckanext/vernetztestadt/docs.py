@@ -1,4 +1,4 @@
-"""The README's generated tables: configuration and harvest formats.
+"""The README's generated tables (configuration, harvest formats) and test.ini's plugin line.
 
 Owns: reading the packaged config declaration (through ``importlib.resources``,
 so it works from an installed wheel as well as from the source tree),
@@ -7,7 +7,9 @@ table of the registered harvest formats and harvester types (from their
 registries, ``harvest.formats`` and ``harvest.registry``), and replacing the
 text between each table's README markers (``<!-- config-table:start -->`` …
 ``<!-- config-table:end -->``, ``<!-- harvest-formats:start -->`` …
-``<!-- harvest-formats:end -->``).
+``<!-- harvest-formats:end -->``); and test.ini's ``ckan.plugins`` line, the
+portal's plugin list (``runtime.ckan_config``, harvesters from their
+registry), so that a new harvester type needs no edit there.
 
 Must not touch: CKAN itself (no ``ckan`` import, so it runs without a config
 file or services) or any part of the README outside the markers.
@@ -17,10 +19,12 @@ Usage::
     python -m ckanext.vernetztestadt.docs                     # print the table
     python -m ckanext.vernetztestadt.docs --update README.md  # rewrite the table
     python -m ckanext.vernetztestadt.docs --check README.md   # exit 1 if stale
+    python -m ckanext.vernetztestadt.docs --update test.ini   # the plugin line
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,6 +119,29 @@ def formats_table() -> str:
     return "\n".join([*lines, "", f"Harvester-Typen / harvester types: {types}"])
 
 
+def test_ini_plugins() -> str:
+    """test.ini's plugin line: the portal's plugins (``runtime.ckan_config``,
+    with the harvesters from their registry), the PostgreSQL search first."""
+    from .runtime import ckan_config  # imports no CKAN
+
+    return "ckan.plugins = " + " ".join([ckan_config.SEARCH_PLUGIN, *ckan_config.PLUGINS])
+
+
+_PLUGINS_LINE = re.compile(r"^ckan\.plugins = .*$", re.MULTILINE)
+
+
+def updated_text(target: Path, document: str) -> str:
+    """``document`` (the text of ``target``) with its generated parts
+    renewed: an ini's plugin line, or a README's tables."""
+    if target.suffix == ".ini":
+        if not _PLUGINS_LINE.search(document):
+            raise MarkerError("no line 'ckan.plugins = ...'")
+        return _PLUGINS_LINE.sub(lambda _: test_ini_plugins(), document, count=1)
+    for markers, table in _tables().items():
+        document = replace_table(document, table, markers)
+    return document
+
+
 def _tables() -> dict[tuple[str, str], str]:
     return {(START_MARKER, END_MARKER): current_table(), FORMATS_MARKERS: formats_table()}
 
@@ -152,28 +179,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="exit 1 if the table in FILE is not up to date")
     args = parser.parse_args(argv)
 
-    tables = _tables()
     target: Path | None = args.update or args.check
     if target is None:
-        print("\n\n".join(tables.values()))
+        print("\n\n".join(_tables().values()))
         return 0
     try:
-        document = updated = target.read_text(encoding="utf-8")
-        for markers, table in tables.items():
-            updated = replace_table(updated, table, markers)
+        document = target.read_text(encoding="utf-8")
+        updated = updated_text(target, document)
     except (OSError, MarkerError) as exc:
         print(f"Fehler / error: {target}: {exc}", file=sys.stderr)
         return 2
     if args.check:
         if updated != document:
-            print(f"{target}: Tabelle veraltet / table out of date", file=sys.stderr)
+            print(f"{target}: veraltet / out of date", file=sys.stderr)
             return 1
         return 0
     if updated != document:
         target.write_text(updated, encoding="utf-8")
-        print(f"{target}: Tabelle aktualisiert / table updated")
+        print(f"{target}: aktualisiert / updated")
     else:
-        print(f"{target}: Tabelle aktuell / table up to date")
+        print(f"{target}: aktuell / up to date")
     return 0
 
 

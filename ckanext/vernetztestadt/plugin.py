@@ -15,6 +15,7 @@ from ckan.lib.plugins import DefaultTranslation
 from . import (
     charts,
     cli,
+    create_uploads,
     facets,
     helpers,
     indexing,
@@ -65,9 +66,11 @@ def _blueprints() -> list[Any]:
 
 def _actions() -> dict[str, Any]:
     # the metadata gate outside the validation gate: refused before any file is read
+    # files of a new dataset are stored inside both gates: after the checks
     return _one_table(quality_gate.get_actions(), validation_gate.get_actions(),
-                      validation_actions.get_actions(), quality_actions.get_actions(),
-                      search_guard.get_actions(), status_mail.get_actions(),
+                      create_uploads.get_actions(), validation_actions.get_actions(),
+                      quality_actions.get_actions(), search_guard.get_actions(),
+                      status_mail.get_actions(),
                       *upstream.action_tables())
 
 

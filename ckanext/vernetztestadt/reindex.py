@@ -29,8 +29,7 @@ sent changes:
   connection (PostgreSQL backend or Solr) in one ``add`` and, on PostgreSQL,
   one commit.
 - *Workers.* With ``workers > 1`` the batches are shared by processes forked
-  after CKAN was loaded (as CKAN's ``rebuild-fast`` does); each child drops
-  the parent's pooled database connections first.
+  after CKAN was loaded (``forked``, as CKAN's ``rebuild-fast`` does).
 
 Like CKAN's rebuild, it reads each batch at one moment: a dataset changed
 while the rebuild runs is re-indexed by that change itself.
@@ -45,7 +44,6 @@ caches); each part is a short function.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import sys
 import time
 from collections import defaultdict
@@ -56,6 +54,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+
+from . import forked
 
 log = logging.getLogger(__name__)
 
@@ -438,20 +438,9 @@ def index_batch(ids: list[str], force: bool = False) -> Outcome:
     return outcome
 
 
-def _child_start() -> None:
-    """In a forked worker: never use the parent's pooled connections."""
-    import ckan.model as model
-
-    model.meta.engine.dispose(close=False)
-    model.Session.registry.clear()
-
-
 def _child_batch(job: tuple[list[str], bool]) -> Outcome:
     ids, force = job
-    try:
-        return index_batch(ids, force)
-    except Exception as exc:  # crosses the process boundary: keep it picklable
-        raise RuntimeError(f"{type(exc).__name__}: {str(exc)[:500]}") from None
+    return index_batch(ids, force)
 
 
 def batches(ids: list[str], size: int) -> list[list[str]]:
@@ -465,7 +454,6 @@ def rebuild(workers: int = 1, batch_size: int = BATCH_SIZE, force: bool = False,
     lacks) as ``ckan search-index rebuild`` does, in batches of
     ``batch_size``, with ``workers`` processes; then commit the index. A
     failing dataset stops the rebuild unless ``force``."""
-    import ckan.model as model
     from ckan.lib import search
 
     chosen = package_ids(only_missing) if ids is None else list(ids)
@@ -479,12 +467,9 @@ def rebuild(workers: int = 1, batch_size: int = BATCH_SIZE, force: bool = False,
             total.merge(index_batch(job, force))
             report(total.indexed + len(total.failed), len(chosen))
     else:
-        model.Session.remove()  # the children start without the parent's transaction
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_child_start) as pool:
-            for outcome in pool.imap_unordered(_child_batch, [(j, force) for j in jobs]):
-                total.merge(outcome)
-                report(total.indexed + len(total.failed), len(chosen))
+        for outcome in forked.unordered(_child_batch, [(j, force) for j in jobs], workers):
+            total.merge(outcome)
+            report(total.indexed + len(total.failed), len(chosen))
     search.commit()
     log.info("re-indexed %s datasets in %.1f s (%s answered from batches, %s asked)",
              total.indexed, time.monotonic() - started, sum(total.answered.values()),

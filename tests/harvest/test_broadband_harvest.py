@@ -76,6 +76,26 @@ def test_one_dataset_per_reference_date_and_a_series(make_source, harvest, https
 
 
 @pytest.mark.search  # the job indexes
+def test_two_worker_processes_publish_what_one_does(make_source, harvest, httpserver):
+    """``workers=2``: two forked processes fetch and import the objects, as
+    two fetch consumers would; the same datasets, files, statuses and
+    counts, and a re-run changes nothing."""
+    make(make_source, httpserver, [
+        {"url": serve(httpserver, "german_semicolon.csv"), "reference_date": "2024-06-30"},
+        {"url": serve(httpserver, "legacy.csv")}])
+    seen = []
+    result = harvest("breitband", lambda done, total: seen.append((done, total)), workers=2)
+    assert result.errors == [] and result.counts == {"added": 3}
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    for name in ("2024-06-30", "2019-12-31", "zeitreihe"):
+        dataset = helpers.call_action("package_show", id=f"breitband-{GE}-{name}")
+        assert dataset["validation_status"] == "success"
+        assert rows_of(dataset)
+    again = harvest("breitband", workers=2)
+    assert again.errors == [] and again.counts == {"not modified": 3}
+
+
+@pytest.mark.search  # the job indexes
 def test_skipped_values_are_counted_in_the_job_log(make_source, harvest, httpserver):
     make(make_source, httpserver, [{"url": serve(httpserver, "coded.csv"),
                                     "reference_date": "2025-06-30"}])

@@ -90,13 +90,26 @@ def test_the_formats_import_no_ckan():
 
 
 def test_every_registered_harvester_is_a_plugin_of_the_portal_and_of_test_ini():
+    """test.ini's plugin line is generated from the portal's list (and so
+    from the registry): regenerate with
+    ``python -m ckanext.vernetztestadt.docs --update test.ini``."""
     types = registry.harvester_types()
     assert {"vernetztestadt_ranking", "vernetztestadt_wifi", "vernetztestadt_broadband",
             "vernetztestadt_dcat", "vernetztestadt_ckan"} <= set(types)
+    assert set(types) <= set(ckan_config.PLUGINS)
     ini = configparser.ConfigParser(interpolation=None)
     ini.read(TEST_INI, encoding="utf-8")
-    assert set(types) <= set(ini["app:main"]["ckan.plugins"].split())
-    assert set(types) <= set(ckan_config.PLUGINS)
+    assert f"ckan.plugins = {ini['app:main']['ckan.plugins']}" == docs.test_ini_plugins()
+
+
+def test_the_test_ini_plugin_line_is_regenerated(tmp_path):
+    target = tmp_path / "test.ini"
+    target.write_text("[app:main]\nckan.plugins = vernetztestadt\nother = 1\n", encoding="utf-8")
+    assert docs.main(["--check", str(target)]) == 1
+    assert docs.main(["--update", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == (
+        f"[app:main]\n{docs.test_ini_plugins()}\nother = 1\n")
+    assert docs.main(["--check", str(target)]) == 0
 
 
 def test_the_readme_formats_table_is_current():

@@ -330,3 +330,46 @@ class TestWebPages:
     def test_organization_and_group_pages(self, app, city):
         assert "wlan-hotspots" in app.get("/organization/stadt-ge").body
         assert "wlan-hotspots" in app.get("/group/digitales").body
+
+
+class TestOneDatasetLookup:
+    """CKAN's ``search.show`` (asked by every ``package_show``) finds one
+    dataset by name or id, whatever its state, exactly as the general
+    query of the same meaning does."""
+
+    @pytest.fixture
+    def datasets(self):
+        org = factories.Organization()
+        public = factories.Dataset(name="wlan-hotspots", owner_org=org["id"])
+        private = factories.Dataset(name="kassenbuch", owner_org=org["id"], private=True)
+        return public, private
+
+    def general(self, reference: str) -> list[dict]:
+        from ckan.common import config
+        from ckan.lib.search.common import make_connection
+
+        answer = make_connection(decode_dates=False).search(
+            q=f'id:"{reference}" OR name:"{reference}"', rows=1, wt="json",
+            fq=f'+site_id:"{config["ckan.site_id"]}" +entity_type:package')
+        return list(answer.docs)
+
+    def test_by_name_and_by_id_as_the_general_query(self, datasets):
+        from ckan.lib import search as ckan_search
+
+        for dataset in datasets:
+            for reference in (dataset["name"], dataset["id"]):
+                found = ckan_search.show(reference)
+                assert found["id"] == dataset["id"]
+                assert found == self.general(reference)[0]
+
+    def test_unknown_and_odd_references_are_not_found(self, datasets):
+        from ckan.lib import search as ckan_search
+
+        for reference in ("gibt-es-nicht", "wlan-hotspots*", "kassenbuch OR *:*"):
+            with pytest.raises(ckan_search.SearchError):
+                ckan_search.show(reference)
+
+    def test_package_show_reads_the_indexed_dataset(self, datasets):
+        public, _private = datasets
+        shown = helpers.call_action("package_show", id=public["name"])
+        assert shown["id"] == public["id"] and shown["name"] == "wlan-hotspots"

@@ -93,12 +93,20 @@ class SourceRun:
 
 
 def _object(job: HarvestJob, guid: str, content: str,
-            extras: dict[str, str] | None = None) -> str:
+            extras: dict[str, str] | None = None) -> HarvestObject:
+    """A new object of the job, added to the session (``_saved`` commits)."""
     obj = HarvestObject(guid=guid, job=job, source=job.source, content=content,
                         extras=[HarvestObjectExtra(key=k, value=v)
                                 for k, v in (extras or {}).items()])
-    obj.save()
-    return obj.id
+    model.Session.add(obj)
+    return obj
+
+
+def _saved(objects: list[HarvestObject]) -> list[str]:
+    """The job's objects, committed at once (a gather is one transaction:
+    a failure leaves no half of the objects), as ids."""
+    model.Session.commit()
+    return [obj.id for obj in objects]
 
 
 def _extra(obj: HarvestObject, key: str) -> str | None:
@@ -155,12 +163,12 @@ class Harvester(HarvesterBase):
                                                f"{error}"), harvest_job)
             return None
         validators = json.dumps(run.validators, sort_keys=True)
-        ids = [_object(harvest_job, item.guid, item.to_json(), {VALIDATORS: validators})
-               for item in mine]
+        objects = [_object(harvest_job, item.guid, item.to_json(), {VALIDATORS: validators})
+                   for item in mine]
         # upstream still has a skipped item: it is not withdrawn
         gone = _published_guids(source.id) - {item.guid for item in found}
-        ids += [_object(harvest_job, guid, json.dumps(WITHDRAW)) for guid in sorted(gone)]
-        return ids
+        objects += [_object(harvest_job, guid, json.dumps(WITHDRAW)) for guid in sorted(gone)]
+        return _saved(objects)
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
         target = self._object_target(harvest_object, "Fetch")
@@ -184,6 +192,11 @@ class Harvester(HarvesterBase):
             return self._withdraw(harvest_object, package, target.withdraw)
         old = publish.published_item(package) if package is not None else None
         changes = items.changes(old, item)
+        # the change summary goes with the publication: committed by it, or
+        # rolled back with a refusal
+        model.Session.add(HarvestObjectExtra(object=harvest_object, key=CHANGES,
+                                             value=json.dumps(changes.as_dict(),
+                                                              ensure_ascii=False)))
         try:
             publish.publish(item, target, harvest_object, changes, package)
         except tk.ValidationError as error:
@@ -191,8 +204,6 @@ class Harvester(HarvesterBase):
             self._save_object_error(_printable(f"„{guid}“ wurde nicht veröffentlicht: "
                                                f"{_message(error)}"), harvest_object, "Import")
             return False
-        HarvestObjectExtra(object=harvest_object, key=CHANGES,
-                           value=json.dumps(changes.as_dict(), ensure_ascii=False)).save()
         job_log().info("Quelle „%s“, Job %s: %s: %s", source.title,
                        harvest_object.harvest_job_id, guid, changes.summary_de())
         return True
@@ -233,21 +244,23 @@ class Harvester(HarvesterBase):
                target: publish.Target) -> list[Item]:
         """The items this source publishes: without those a source replacing
         it has taken over; InputError for a name it cannot use."""
-        seen: set[str] = set()
-        mine = []
+        named: dict[str, Item] = {}
         for item in found:
             try:
                 name = target.dataset_name(item.guid)
             except ValueError as error:
                 raise InputError(str(error)) from None
-            if name in seen:
+            if name in named:
                 raise InputError(f"Der Datensatz „{name}“ käme zweimal vor.")
-            seen.add(name)
-            if publish.taken_over(name, source.id):
+            named[name] = item
+        packages = publish.packages_named(list(named))
+        mine = []
+        for name, item in named.items():
+            if publish.taken_over(packages.get(name), source.id):
                 job_log().info("Quelle „%s“: „%s“ gehört jetzt der Quelle, die diese ersetzt; "
                                "übersprungen.", source.title, name)
                 continue
-            if publish.name_taken(name, target):
+            if publish.name_taken(packages.get(name), target):
                 raise InputError(f"Der Name „{name}“ gehört schon einem Datensatz, "
                                  "der nicht aus dieser Quelle stammt.")
             mine.append(item)
@@ -266,13 +279,20 @@ class Harvester(HarvesterBase):
 
     def _object_target(self, obj: HarvestObject, stage: str) -> publish.Target | None:
         """The target in fetch and import; None (an object error) when the
-        config changed since gather so that it cannot be used."""
-        try:
-            return self._target(obj.source, source_config.parse(obj.source.config,
-                                                                self.config_keys))
-        except (InputError, source_config.ConfigError) as error:
-            self._save_object_error(_printable(str(error)), obj, stage)
-            return None
+        config changed since gather so that it cannot be used. Worked out
+        once per job and config text: a source's config lists every document,
+        and parsing it for each of its objects made a job quadratic."""
+        key = (obj.harvest_job_id, obj.source.config)
+        if _TARGETS.get(key) is None:
+            try:
+                target = self._target(obj.source, source_config.parse(obj.source.config,
+                                                                       self.config_keys))
+            except (InputError, source_config.ConfigError) as error:
+                self._save_object_error(_printable(str(error)), obj, stage)
+                return None
+            _TARGETS.clear()  # one job at a time per process
+            _TARGETS[key] = target
+        return _TARGETS[key]
 
     def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
         if package is not None and not publish.is_withdrawn(package):
@@ -283,6 +303,10 @@ class Harvester(HarvesterBase):
         obj.current = False
         obj.save()
         return True
+
+
+#: the target of the job this process works on: (job id, config text) -> target
+_TARGETS: dict[tuple[str, str | None], publish.Target] = {}
 
 
 def _replaced(name: str | None, source: model.Package) -> str | None:

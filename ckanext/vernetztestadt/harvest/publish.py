@@ -7,8 +7,9 @@ source may use (its own datasets, and those of the source it ``replaces``
 when that source and the dataset are in its organisation: it takes them over,
 id and URL kept; a source replaced so skips them), the "not modified"
 decision (the item's checksum and name against the dataset), writing the
-item's tables as CSV (and JSON) uploads through ``package_create`` /
-``package_update`` — and so through the publication gate in strict mode: a
+item's tables as CSV (and JSON) uploads through ``package_create`` (its
+files stored by ``create_uploads``) / ``package_update`` — and so through
+the publication gate in strict mode: a
 table that fails validation is refused and nothing changes —, the
 provenance stored on the dataset (source, URLs, fetched at, checksum,
 harvester version, change summary; the only writer of ``harvest_provenance``:
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import json
 import secrets
@@ -76,6 +78,7 @@ class Target:
         return source_config.dataset_name(self.name_pattern, guid, self.source_name)
 
 
+@functools.cache  # read from the installed metadata: once per process
 def harvester_version() -> str:
     return f"ckanext-vernetztestadt {version('ckanext-vernetztestadt')}"
 
@@ -139,17 +142,26 @@ def may_take_over(package: model.Package, target: Target) -> bool:
             and _from_source(package, target.replaces_id))
 
 
-def name_taken(name: str, target: Target) -> bool:
-    """``name`` belongs to a dataset ``target`` may neither update nor take over."""
-    package = model.Package.get(name)
+def packages_named(names: list[str]) -> dict[str, model.Package]:
+    """The datasets of these names, in one query (a source's whole list)."""
+    found: dict[str, model.Package] = {}
+    for start in range(0, len(names), 1000):  # bounded statements
+        chunk = names[start:start + 1000]
+        found.update((p.name, p) for p in model.Session.query(model.Package)
+                     .filter(model.Package.name.in_(chunk)))
+    return found
+
+
+def name_taken(package: model.Package | None, target: Target) -> bool:
+    """``package`` (of the name an item would get) is a dataset ``target``
+    may neither update nor take over."""
     return (package is not None and not _from_source(package, target.source_id)
             and not may_take_over(package, target))
 
 
-def taken_over(name: str, source_id: str) -> bool:
-    """``name`` is the dataset of a source that replaces ``source_id`` (only
+def taken_over(package: model.Package | None, source_id: str) -> bool:
+    """``package`` is the dataset of a source that replaces ``source_id`` (only
     written after the organisation check): the replaced source leaves it alone."""
-    package = model.Package.get(name)
     return package is not None and provenance_of(package).get("replaces") == source_id
 
 
@@ -292,10 +304,6 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     """Create or update the dataset of ``item`` in one transaction; raises
     tk.ValidationError (the gate's German refusal) when a table fails
     validation, and then nothing of it is kept."""
-    # one transaction: CKAN stores uploads only in package_update, so a new
-    # dataset is created uncommitted (not public, no files) and filled by the
-    # update, whose commit takes both; a refusal comes before that commit.
-    # (package_update itself cannot defer: CKAN 2.12 then drops its changes.)
     context = site_context(**{validation_gate.STRICT: True, HARVEST_WRITE: True})
     data = {**target.defaults, **item.dataset, "name": target.dataset_name(item.guid),
             "type": target.dataset_type,
@@ -307,21 +315,23 @@ def publish(item: Item, target: Target, obj: HarvestObject, changes: Changes,
     if package is None:
         package_id = str(uuid.uuid4())
         _link(obj, package_id)
-        # the dataset row comes later in this transaction
+        # the dataset row comes later in this transaction, with its files
+        # (``create_uploads``); CKAN's commit takes both
         model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey "
                                       "DEFERRED"))
         model.Session.flush()
-        tk.get_action("package_create")({**context, "defer_commit": True},
-                                        {**data, "id": package_id, "private": True})
-        existing: list[dict[str, Any]] = []
+        result = tk.get_action("package_create")(context, {
+            **data, "id": package_id, "resources": _resources(item, [])})
     else:
-        package_id = package.id
-        existing = tk.get_action("package_show")(site_context(), {"id": package_id})[
-            "resources"]
-        _link(obj, package_id)
-    data.update(id=package_id, state="active", resources=_resources(item, existing))
-    tk.get_action("package_update")(dict(context), data)
-    result = tk.get_action("package_show")(site_context(), {"id": package_id})
+        # read once, locked, for both package_update and the gate
+        # (``original_package``: neither reads the dataset again)
+        original = tk.get_action("package_show")(site_context(for_update=True),
+                                                 {"id": package.id})
+        context["original_package"] = original
+        _link(obj, package.id)
+        result = tk.get_action("package_update")(context, {
+            **data, "id": package.id, "state": "active",
+            "resources": _resources(item, original["resources"])})
     ensure_views(item, result)
     return result
 

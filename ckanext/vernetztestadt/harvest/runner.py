@@ -2,9 +2,11 @@
 
 Owns: ``sync`` (the YAML source definitions → ckanext-harvest sources,
 created or updated only where something differs, so running it again changes
-nothing) and ``run`` (one job of one source in this process, stage by stage
-as the queue consumers would run it, reporting progress per object, then
-closed with ``harvest_jobs_run`` like every job).
+nothing) and ``run`` (one job of one source from this process, stage by stage
+as the queue consumers would run it — the objects' fetch and import in
+forked worker processes when ``workers`` > 1, as several fetch consumers
+would —, reporting progress per object, then closed with
+``harvest_jobs_run`` like every job).
 
 Must not touch: what the stages do (``framework``) or terminal output (``cli``).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
+from .. import forked
 from .publish import site_context
 from .sources import SourceDefinition
 
@@ -94,8 +97,39 @@ def _start_job(source: dict[str, Any]) -> HarvestJob:
     return harvest_job
 
 
-def run(name: str, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Harvest source ``name`` now; ``progress(done, total)`` after each object."""
+def _fetch_and_import(job: tuple[str, str]) -> str:
+    """One object through ckanext-harvest's fetch and import stages."""
+    source_type, object_id = job
+    queue.fetch_and_import_stages(queue.get_harvester(source_type),
+                                  HarvestObject.get(object_id))
+    return object_id
+
+
+def _in_worker(job: tuple[str, str]) -> str:
+    """``_fetch_and_import`` in a forked worker (the harvester plugin is the
+    parent's, forked with it); each object starts with an empty session, as
+    in a fetch consumer."""
+    try:
+        return _fetch_and_import(job)
+    finally:
+        model.Session.remove()
+
+
+def _import_all(source_type: str, object_ids: list[str], workers: int) -> Iterator[str]:
+    """The ids of the objects as each is done; ``workers`` > 1: that many
+    forked processes share them, as that many fetch consumers would."""
+    jobs = [(source_type, object_id) for object_id in object_ids]
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(_fetch_and_import, jobs)
+    else:
+        yield from forked.unordered(_in_worker, jobs, workers)
+
+
+def run(name: str, progress: Callable[[int, int], None] | None = None,
+        workers: int | None = None) -> RunResult:
+    """Harvest source ``name`` now; ``progress(done, total)`` after each
+    object; ``workers`` processes import (default
+    ``ckanext.vernetztestadt.harvest.workers``)."""
     source = _existing(name)
     if source is None:
         raise RunError(f"Die Harvest-Quelle „{name}“ gibt es nicht.")
@@ -106,13 +140,14 @@ def run(name: str, progress: Callable[[int, int], None] | None = None) -> RunRes
     job = _start_job(source)
     result = RunResult(source=name, job_id=job.id)
     object_ids = queue.gather_stage(harvester, job) or []
-    for done, object_id in enumerate(object_ids, 1):
-        obj = HarvestObject.get(object_id)
-        queue.fetch_and_import_stages(harvester, obj)
-        result.counts[obj.report_status or "errored"] += 1
-        result.errors += [f"{obj.guid}: {e.message}" for e in obj.errors]
+    count = workers or tk.config.get("ckanext.vernetztestadt.harvest.workers")
+    for done, _ in enumerate(_import_all(source["source_type"], object_ids, count), 1):
         if progress:
             progress(done, len(object_ids))
-    result.errors += [e.message for e in HarvestJob.get(job.id).gather_errors]
+    for object_id in object_ids:
+        obj = HarvestObject.get(object_id)
+        result.counts[obj.report_status or "errored"] += 1
+        result.errors += [f"{obj.guid}: {e.message}" for e in obj.errors]
+    result.errors += [e.message for e in HarvestJob.get(result.job_id).gather_errors]
     tk.get_action("harvest_jobs_run")(site_context(), {"source_id": source["id"]})
     return result

@@ -161,7 +161,7 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
     if not enabled():
         return original(context, data_dict)
     tk.check_access(action, context, data_dict)
-    existing = changed_dataset(action, data_dict)
+    existing = changed_dataset(action, context, data_dict)
     judged = will_be_public(data_dict, existing) and _type(data_dict, existing) != HARVEST
     data = _validated(action, context, data_dict, existing) if judged else None
     if data is not None:

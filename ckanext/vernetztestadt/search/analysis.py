@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,13 +64,36 @@ def fold(text: str) -> str:
     splits at them."""
     text = text.translate(_STRIP).replace("ß", "ss").replace("ẞ", "ss")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(_separator(c) for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():  # most text: no marks, only the slash to replace
+        return decomposed.replace("/", " ")
+    # only the runs of non-ASCII characters and slashes go through the table
+    return _SPECIAL.sub(lambda run: run.group().translate(_FOLD), decomposed)
 
 
-def _separator(char: str) -> str:
-    if char == "/" or (not char.isascii() and unicodedata.category(char)[0] in "PS"):
-        return " "
-    return char
+class _FoldTable(dict[int, str | None]):
+    """``str.translate`` table of the characters after NFKD: combining marks
+    dropped, the slash and non-ASCII punctuation and symbols made spaces,
+    the rest kept. Filled as characters are met (a per-character Python loop
+    cost a dataset's indexing tens of milliseconds); at most ``LIMIT``
+    entries are kept, so hostile text cannot grow it without end."""
+
+    LIMIT = 65_536
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        value: str | None = char
+        if unicodedata.combining(char):
+            value = None
+        elif char == "/" or (not char.isascii() and unicodedata.category(char)[0] in "PS"):
+            value = " "
+        if len(self) < self.LIMIT:
+            self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+# runs of slashes and non-ASCII characters: every code point but 0x00-0x2E and 0x30-0x7F
+_SPECIAL = re.compile(r"[^\x00-.0-\x7f]+")
 
 
 def clean(text: str) -> str:

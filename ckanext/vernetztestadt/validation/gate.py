@@ -45,12 +45,18 @@ STRICT = "vernetztestadt_validation_strict"
 
 
 # -- deciding --------------------------------------------------------------
-def changed_dataset(action: str, data_dict: dict[str, Any]) -> dict[str, Any] | None:
+def changed_dataset(action: str, context: dict[str, Any],
+                    data_dict: dict[str, Any]) -> dict[str, Any] | None:
     """The dataset an update changes (a create changes none, whatever name it
-    asks for); read only after the caller's right to change it was checked."""
+    asks for); read only after the caller's right to change it was checked.
+    A caller that read it already for CKAN's ``package_update``
+    (``original_package``, server-side code only) is not read twice."""
     ident = data_dict.get("id") or data_dict.get("name")
     if action == "package_create" or not ident:
         return None
+    original = context.get("original_package")
+    if isinstance(original, dict) and ident in (original.get("id"), original.get("name")):
+        return original
     try:
         return tk.get_action("package_show")({"ignore_auth": True, "for_update": True},
                                              {"id": ident})
@@ -313,7 +319,7 @@ def _guarded(action: str, original: Any, context: dict[str, Any],
     # CKAN's own check first: nothing is read, fetched or validated for a
     # caller who may not make this change
     tk.check_access(action, context, data_dict)
-    existing = changed_dataset(action, data_dict)
+    existing = changed_dataset(action, context, data_dict)
     try:
         own = _claim_resources(data_dict, existing)
         verdicts = _judge_all(context, data_dict, existing, own)
