@@ -27,17 +27,29 @@ def _has_upload(resource: Any) -> bool:
     return isinstance(resource, dict) and bool(getattr(resource.get("upload"), "filename", None))
 
 
+def _is_uuid(value: Any) -> bool:
+    try:
+        return str(uuid.UUID(str(value))) == str(value).lower()
+    except ValueError:
+        return False
+
+
 def _uploader(resource: dict[str, Any]) -> Any:
     """CKAN's uploader of the resource's file, under the resource's (new) id."""
     import ckan.model as model
     from ckan.lib import uploader
 
-    if resource.get("id") and model.Resource.get(str(resource["id"])) is not None:
+    wanted = resource.get("id")
+    if wanted and not _is_uuid(wanted):
+        # the id names the file's folder in the storage: no path of the caller's
+        raise tk.ValidationError({"resources": [_(
+            "Die ID einer neuen Ressource mit Datei muss eine UUID sein.")]})
+    if wanted and model.Resource.get(str(wanted)) is not None:
         # never write over the file of a resource that exists
         raise tk.ValidationError({"resources": [_(
             "Die Ressource „{0}“ gibt es schon; neue Ressourcen werden ohne ID "
-            "angelegt.").format(resource["id"])]})
-    resource["id"] = str(resource.get("id") or uuid.uuid4())
+            "angelegt.").format(wanted)]})
+    resource["id"] = str(wanted or uuid.uuid4())
     upload = uploader.get_resource_uploader(resource)  # takes the file out of the dict
     if "mimetype" not in resource and getattr(upload, "mimetype", None):
         resource["mimetype"] = upload.mimetype

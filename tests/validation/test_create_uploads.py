@@ -114,3 +114,14 @@ def test_an_existing_resource_id_cannot_be_written_over(city):
         helpers.call_action("package_create", {"user": sysadmin["name"]}, **dataset(
             city["org"], table_resource(german_csv.valid(count=2), id=victim["id"])))
     assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("hostile", ["../../../../tmp/x", "abc/../../def", "kein-uuid"])
+def test_a_resource_id_that_is_no_uuid_is_refused_before_any_file(city, hostile):
+    before = stored_files()
+    sysadmin = factories.Sysadmin()
+    with pytest.raises(ValidationError) as refused:
+        helpers.call_action("package_create", {"user": sysadmin["name"]}, **dataset(
+            city["org"], table_resource(german_csv.valid(), id=hostile)))
+    assert "UUID" in str(refused.value.error_dict)
+    assert stored_files() == before
