@@ -5,12 +5,12 @@ its entry point. All data read with it is synthetic."""
 from __future__ import annotations
 
 from ckanext.vernetztestadt.harvest.formats import grids
+from ckanext.vernetztestadt.harvest.formats.coordinates import check_degrees
 from ckanext.vernetztestadt.harvest.formats.hotspot_rows import (
     Document,
     HotspotFormat,
     Rows,
     as_text,
-    check_degrees,
     make_row,
     safe_id,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import grids
+from .coordinates import check_degrees, from_utm32
 from .hotspot_rows import (
     CITY,
     NO_COORDINATES,
@@ -23,8 +24,6 @@ from .hotspot_rows import (
     HotspotFormatError,
     Rows,
     as_text,
-    check_degrees,
-    from_utm32,
     make_row,
     safe_id,
 )

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .coordinates import location_of, valid_degrees
 from .hotspot_rows import (
     FREIFUNK,
     IMPLAUSIBLE,
@@ -28,11 +29,9 @@ from .hotspot_rows import (
     HotspotFormat,
     Rows,
     as_text,
-    location_of,
     make_row,
     member_of,
     salted,
-    valid_degrees,
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from . import grids
+from .coordinates import check_degrees, from_utm32
 from .hotspot_rows import (
     GEOJSON,
     NO_COORDINATES,
@@ -25,9 +26,7 @@ from .hotspot_rows import (
     Row,
     Rows,
     as_text,
-    check_degrees,
     first_of,
-    from_utm32,
     make_row,
     required_member,
     safe_id,

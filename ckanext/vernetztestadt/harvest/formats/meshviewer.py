@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .coordinates import location_of
 from .freifunk import FreifunkFormat, Node, nodes_list
-from .hotspot_rows import Document, as_text, location_of, required_member
+from .hotspot_rows import Document, as_text, required_member
 
 
 class Meshviewer(FreifunkFormat):

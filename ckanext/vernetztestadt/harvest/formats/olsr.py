@@ -14,15 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .coordinates import number_pair
 from .freifunk import FreifunkFormat, Node
-from .hotspot_rows import (
-    CONFLICTING,
-    Document,
-    as_text,
-    member_of,
-    number_pair,
-    required_member,
-)
+from .hotspot_rows import CONFLICTING, Document, as_text, member_of, required_member
 
 
 class Olsr(FreifunkFormat):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import grids
+from .coordinates import location_of, valid_degrees
 from .hotspot_rows import (
     IMPLAUSIBLE,
     NO_COORDINATES,
@@ -20,10 +21,8 @@ from .hotspot_rows import (
     HotspotFormatError,
     Rows,
     as_text,
-    location_of,
     make_row,
     required_member,
-    valid_degrees,
 )
 
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..formats import grids
-from ..formats.hotspot_rows import GELSENKIRCHEN_BBOX, BBox, Row, in_box
+from ..formats.coordinates import in_box
+from ..formats.hotspot_rows import GELSENKIRCHEN_BBOX, BBox, Row
 
 _EARTH_RADIUS_M = 6_371_008.8
 
