@@ -16,6 +16,7 @@ from . import (
     charts,
     cli,
     create_uploads,
+    datapackage,
     facets,
     helpers,
     indexing,
@@ -61,7 +62,7 @@ def _helpers() -> dict[str, Any]:
 def _blueprints() -> list[Any]:
     return [*validation_views.get_blueprints(), *portal.get_blueprints(),
             *series.get_blueprints(), *metadata_display.get_blueprints(),
-            *quality_views.get_blueprints()]
+            *quality_views.get_blueprints(), *datapackage.get_blueprints()]
 
 
 def _actions() -> dict[str, Any]:
