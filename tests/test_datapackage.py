@@ -225,3 +225,11 @@ class TestHostileNames:
         descriptor = unpacked(app, dataset, tmp_path)
         assert {p.parent for p in tmp_path.rglob("*.csv")} == {tmp_path / "data"}
         assert frictionless.Package(str(descriptor)).validate().valid
+
+
+def test_the_dataset_page_links_both_exports(app, city):
+    dataset = create(city, upload(german_csv.valid()))
+    page = get(app, f"/dataset/{dataset['name']}").body
+    assert f'href="/dataset/{dataset["name"]}/datapackage.json"' in page
+    assert f'href="/dataset/{dataset["name"]}/datapackage.zip"' in page
+    assert "Data Package (Frictionless)" in page
