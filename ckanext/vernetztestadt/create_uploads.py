@@ -22,9 +22,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-
-def _has_upload(resource: Any) -> bool:
-    return isinstance(resource, dict) and bool(getattr(resource.get("upload"), "filename", None))
+from .validation import resource_files
 
 
 def _is_uuid(value: Any) -> bool:
@@ -69,7 +67,8 @@ def _remove(stored: list[tuple[str, Any]]) -> None:
 
 @tk.chained_action
 def package_create(original: Any, context: dict[str, Any], data_dict: dict[str, Any]) -> Any:
-    with_files = [r for r in data_dict.get("resources") or [] if _has_upload(r)]
+    with_files = [r for r in data_dict.get("resources") or []
+                  if resource_files.incoming_upload(r) is not None]
     if not with_files:
         return original(context, data_dict)
     from ckan.lib import uploader

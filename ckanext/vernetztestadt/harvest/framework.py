@@ -283,7 +283,8 @@ class Harvester(HarvesterBase):
         once per job and config text: a source's config lists every document,
         and parsing it for each of its objects made a job quadratic."""
         key = (obj.harvest_job_id, obj.source.config)
-        if _TARGETS.get(key) is None:
+        target = _TARGETS.get(key)
+        if target is None:
             try:
                 target = self._target(obj.source, source_config.parse(obj.source.config,
                                                                        self.config_keys))
@@ -292,7 +293,7 @@ class Harvester(HarvesterBase):
                 return None
             _TARGETS.clear()  # one job at a time per process
             _TARGETS[key] = target
-        return _TARGETS[key]
+        return target
 
     def _withdraw(self, obj: HarvestObject, package: model.Package | None, mode: str) -> bool:
         if package is not None and not publish.is_withdrawn(package):

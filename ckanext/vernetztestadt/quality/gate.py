@@ -29,6 +29,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
+from ..validation import resource_files
 from ..validation.gate import (
     bulk_targets,
     changed_dataset,
@@ -102,8 +103,8 @@ def _resource(resource: Any) -> Any:
     """A file being uploaded with the change is the resource's URL."""
     if not isinstance(resource, dict) or filled(resource.get("url")):
         return resource
-    filename = getattr(resource.get("upload"), "filename", None)
-    return {**resource, "url": filename} if filename else resource
+    upload = resource_files.incoming_upload(resource)
+    return {**resource, "url": upload.filename} if upload is not None else resource
 
 
 def as_shown(data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:

@@ -32,7 +32,17 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.common import _
 
-from . import content, display, jobs, messages, previous, reports, resource_check, staging
+from . import (
+    content,
+    display,
+    jobs,
+    messages,
+    previous,
+    reports,
+    resource_check,
+    resource_files,
+    staging,
+)
 from .engine import Outcome
 from .status import SUCCESS, Status
 
@@ -148,8 +158,8 @@ class Verdicts:
 
 def _upload_stream(resource: dict[str, Any]) -> Any:
     """The stream of a file being uploaded with this change, if any."""
-    upload = resource.get("upload")
-    return getattr(upload, "stream", None) if getattr(upload, "filename", None) else None
+    upload = resource_files.incoming_upload(resource)
+    return getattr(upload, "stream", None) if upload is not None else None
 
 
 def _table_format(resource: dict[str, Any]) -> str | None:

@@ -81,10 +81,8 @@ def resource_format(resource: dict[str, Any]) -> str | None:
     """The tabular format of a resource, or None if it is not a table: from
     its format after CKAN's normalisation, or its file name (what an upload's
     bytes show is the gate's to add)."""
-    name = resource.get("url") or ""
-    upload = resource.get("upload")
-    if getattr(upload, "filename", None):
-        name = upload.filename
+    upload = resource_files.incoming_upload(resource)
+    name = upload.filename if upload is not None else resource.get("url") or ""
     return file_format(name, _normal_format(resource.get("format")))
 
 

@@ -1,6 +1,7 @@
 """Getting the bytes of a resource to validate: uploads and URLs.
 
-Owns: the local path of an uploaded file, and temporary copies of an
+Owns: what counts as a file being uploaded with a change (``incoming_upload``),
+the local path of an uploaded file, and temporary copies of an
 incoming upload or of a URL's file (downloaded through ``fetching``, the
 extension's one HTTP client with its host policy and limits).
 
@@ -16,7 +17,15 @@ from typing import IO, Any
 
 from ..fetching import CHUNK, FetchError, Policy, copy_limited, fetch
 
-__all__ = ["FetchError", "Policy", "temporary_copy", "upload_path", "url_copy"]
+__all__ = ["FetchError", "Policy", "incoming_upload", "temporary_copy", "upload_path",
+           "url_copy"]
+
+
+def incoming_upload(resource: Any) -> Any:
+    """The file uploaded with this change of ``resource`` (a file object with
+    a name, as werkzeug's FileStorage), or None."""
+    upload = resource.get("upload") if isinstance(resource, dict) else None
+    return upload if getattr(upload, "filename", None) else None
 
 
 @contextmanager
